@@ -1,0 +1,48 @@
+# OncoMesh: `make demo` runs the main job on loopback, `make test` runs the whole test suite.
+# Both install what a fresh Debian machine with the Swift toolchain is missing first.
+
+SWIFT ?= swift
+DEMO_DIR ?= demo-output
+APT_PACKAGES = liblz4-dev lz4 openssl pkg-config
+
+.PHONY: demo test build deps proto benchmark clean
+
+deps:
+	@missing=""; \
+	pkg-config --exists liblz4 || missing="$$missing liblz4-dev pkg-config"; \
+	command -v lz4 >/dev/null || missing="$$missing lz4"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: deps
+	$(SWIFT) build --product meshnode
+	rm -rf $(DEMO_DIR)
+	$$($(SWIFT) build --show-bin-path)/meshnode demo --dir $(DEMO_DIR)
+
+# Regenerates Sources/Transport/Envelope.pb.swift (the generated file is committed).
+# The swift-protobuf plugin is built from the resolved dependency the first time.
+proto:
+	@command -v protoc >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq protobuf-compiler; }
+	$(SWIFT) build --product protoc-gen-swift
+	protoc --plugin=protoc-gen-swift=$$($(SWIFT) build --show-bin-path)/protoc-gen-swift \
+		--swift_out=Sources/Transport --swift_opt=Visibility=Public \
+		--proto_path=Sources/Transport Sources/Transport/Envelope.proto
+
+benchmark: deps
+	cd Benchmarks && $(SWIFT) run -c release TransportBenchmark
+
+clean:
+	rm -rf .build $(DEMO_DIR)

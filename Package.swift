@@ -1,0 +1,102 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependency direction (DESIGN.md, "Layout"):
+//   MeshCore <- {Gossip, Aggregation, Transport} <- QueryPlanner <- MeshNode
+// Gossip, Aggregation and QueryPlanner never import NIO.
+
+let package = Package(
+    name: "OncoMesh",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "meshnode", targets: ["MeshNode"]),
+        .library(name: "MeshCore", targets: ["MeshCore"]),
+        .library(name: "Transport", targets: ["Transport"]),
+        .library(name: "Gossip", targets: ["Gossip"]),
+        .library(name: "Aggregation", targets: ["Aggregation"]),
+        .library(name: "QueryPlanner", targets: ["QueryPlanner"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]
+        ),
+        .target(
+            name: "MeshCore",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        .target(
+            name: "Transport",
+            dependencies: [
+                "MeshCore",
+                "CLZ4",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Envelope.proto"]
+        ),
+        .target(name: "Gossip", dependencies: ["MeshCore"]),
+        .target(name: "Aggregation", dependencies: ["MeshCore"]),
+        .target(
+            name: "QueryPlanner",
+            dependencies: ["MeshCore", "Aggregation", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .executableTarget(
+            name: "MeshNode",
+            dependencies: [
+                "MeshCore",
+                "Transport",
+                "Gossip",
+                "Aggregation",
+                "QueryPlanner",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(
+            name: "MeshCoreTests",
+            dependencies: ["MeshCore", "TestSupport", .product(name: "X509", package: "swift-certificates")]
+        ),
+        .testTarget(
+            name: "TransportTests",
+            dependencies: [
+                "Transport",
+                "MeshCore",
+                "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "GossipTests", dependencies: ["Gossip", "MeshCore"]),
+        .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "MeshCore"]),
+        .testTarget(name: "QueryPlannerTests", dependencies: ["QueryPlanner", "MeshCore"]),
+        .testTarget(name: "MeshNodeTests", dependencies: ["MeshNode", "MeshCore", "TestSupport"]),
+    ]
+)
