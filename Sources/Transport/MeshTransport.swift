@@ -253,6 +253,11 @@ public final class MeshTransport: @unchecked Sendable {
         }
     }
 
+    /// Authenticated connections currently open (to nodes and researchers).
+    public var openConnectionCount: Int {
+        get async { await eventLoop.submit { self.channels.count }.getResult().get(or: 0) }
+    }
+
     /// Stops listening, closes every connection and fails every pending request.
     public func shutdown() async {
         let closes = await eventLoop.submit { () -> [EventLoopFuture<Void>] in

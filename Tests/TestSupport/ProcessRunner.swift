@@ -70,6 +70,11 @@ public final class InteractiveProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// Writes to the process's standard input.
+    public func write(_ data: Data) {
+        input.fileHandleForWriting.write(data)
+    }
+
     /// Closes standard input, waits up to `timeoutSeconds` for the exit (then kills it),
     /// and returns everything it printed.
     public func finish(timeoutSeconds: Double = 10) -> ProcessResult {
