@@ -49,7 +49,7 @@ struct DemoCommand: AsyncParsableCommand {
         let b = try MeshTransport(credential: credentials[1], eventLoop: group.next(), logger: Logger(label: "hospital-b"))
         let addressA = try await a.listen(host: "127.0.0.1", port: 0)
         let addressB = try await b.listen(host: "127.0.0.1", port: 0)
-        print("hospital-a listens on \(addressA), hospital-b on \(addressB)")
+        print("hospital-a listens on 127.0.0.1:\(addressA.port ?? 0), hospital-b on 127.0.0.1:\(addressB.port ?? 0)")
 
         let echo = Task {
             for await message in b.messages where message.envelope.direction == .request {
@@ -69,7 +69,7 @@ struct DemoCommand: AsyncParsableCommand {
                 for await event in transport.events {
                     switch event {
                     case .authenticated(let peer):
-                        print("  \(name) authenticated \(peer.identity) (\(peer.inbound ? "inbound" : "outbound"), \(peer.tlsVersion), from \(peer.remoteAddress))")
+                        print("  \(name) authenticated \(peer.identity) (\(peer.inbound ? "inbound" : "outbound"), \(peer.tlsVersion), mutual)")
                     case .refused(let remote, let reason):
                         print("  \(name) refused \(remote): \(reason)")
                     case .closed(let identity, let reason):
@@ -84,12 +84,12 @@ struct DemoCommand: AsyncParsableCommand {
         try await Task.sleep(for: .milliseconds(50))
 
         let payloads: [(String, [UInt8])] = [
-            ("100 B status line", Array(repeating: 0, count: 0) + Array("node hospital-a ok; catalogue v1; 3 datasets; k=5; ".utf8.prefix(100))),
+            ("100 B status line", Array("node hospital-a ok; catalogue v1; 3 datasets; k=5; modalities CT MR PT US; 1,204 subjects; uptime 9d".utf8.prefix(100))),
             ("4 KiB catalogue excerpt", Self.catalogueText(bytes: 4096)),
             ("64 KiB partial results", Self.catalogueText(bytes: 65536)),
         ]
         print("")
-        print("request                      payload   wire (a->b)  compressed  round trip")
+        print("request                         body  frame (a->b)  compressed  round trip")
         for (name, body) in payloads {
             let before = a.statistics.snapshot
             var request = Envelope()

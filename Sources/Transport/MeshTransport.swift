@@ -265,7 +265,10 @@ public final class MeshTransport: @unchecked Sendable {
             self.isShutDown = true
             var futures: [EventLoopFuture<Void>] = []
             if let server = self.serverChannel { futures.append(server.close()) }
-            for (_, channel) in self.channels { futures.append(channel.close()) }
+            for (_, channel) in self.channels {
+                (try? channel.pipeline.syncOperations.handler(type: ConnectionHandler.self))?.markClosing(reason: "local shutdown")
+                futures.append(channel.close())
+            }
             for node in self.links.keys { _ = self.links[node]?.shutDown() }
             for (_, request) in self.pendingRequests {
                 request.timeout.cancel()
