@@ -3,13 +3,14 @@
 
 SWIFT ?= swift
 DEMO_DIR ?= demo-output
-APT_PACKAGES = liblz4-dev lz4 openssl pkg-config
+APT_PACKAGES = liblz4-dev lz4 openssl pkg-config libsqlite3-dev
 
 .PHONY: demo test build deps proto benchmark clean
 
 deps:
 	@missing=""; \
 	pkg-config --exists liblz4 || missing="$$missing liblz4-dev pkg-config"; \
+	pkg-config --exists sqlite3 || missing="$$missing libsqlite3-dev"; \
 	command -v lz4 >/dev/null || missing="$$missing lz4"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	if [ -n "$$missing" ]; then \
@@ -30,7 +31,8 @@ demo: deps
 	rm -rf $(DEMO_DIR)
 	$$($(SWIFT) build --show-bin-path)/meshnode demo --dir $(DEMO_DIR)
 
-# Regenerates Sources/Transport/Envelope.pb.swift (the generated file is committed).
+# Regenerates Sources/Transport/Envelope.pb.swift and Sources/Aggregation/Partial.pb.swift
+# (the generated files are committed).
 # The swift-protobuf plugin is built from the resolved dependency the first time.
 proto:
 	@command -v protoc >/dev/null || { \
@@ -40,6 +42,9 @@ proto:
 	protoc --plugin=protoc-gen-swift=$$($(SWIFT) build --show-bin-path)/protoc-gen-swift \
 		--swift_out=Sources/Transport --swift_opt=Visibility=Public \
 		--proto_path=Sources/Transport Sources/Transport/Envelope.proto
+	protoc --plugin=protoc-gen-swift=$$($(SWIFT) build --show-bin-path)/protoc-gen-swift \
+		--swift_out=Sources/Aggregation --swift_opt=Visibility=Public \
+		--proto_path=Sources/Aggregation Sources/Aggregation/Partial.proto
 
 benchmark: deps
 	cd Benchmarks && $(SWIFT) run -c release TransportBenchmark

@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -38,6 +40,7 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(
@@ -56,7 +59,11 @@ let package = Package(
             exclude: ["Envelope.proto"]
         ),
         .target(name: "Gossip", dependencies: ["MeshCore"]),
-        .target(name: "Aggregation", dependencies: ["MeshCore"]),
+        .target(
+            name: "Aggregation",
+            dependencies: ["MeshCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Partial.proto"]
+        ),
         .target(
             name: "QueryPlanner",
             dependencies: ["MeshCore", "Aggregation", .product(name: "Crypto", package: "swift-crypto")]
@@ -73,6 +80,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -97,8 +105,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "MeshCore"]),
-        .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "MeshCore"]),
+        .testTarget(
+            name: "AggregationTests",
+            dependencies: ["Aggregation", "MeshCore", "QueryPlanner", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "QueryPlannerTests", dependencies: ["QueryPlanner", "MeshCore"]),
-        .testTarget(name: "MeshNodeTests", dependencies: ["MeshNode", "MeshCore", "TestSupport"]),
+        .testTarget(
+            name: "MeshNodeTests",
+            dependencies: ["MeshNode", "MeshCore", "Aggregation", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
     ]
 )

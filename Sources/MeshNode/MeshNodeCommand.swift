@@ -7,7 +7,9 @@ struct MeshNodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meshnode",
         abstract: "OncoMesh: a hubless federated query mesh for cancer-imaging data.",
-        subcommands: [CACommand.self, DemoCommand.self]
+        subcommands: [
+            CACommand.self, SynthCommand.self, ImportCommand.self, SchemaCommand.self, LocalQueryCommand.self, DemoCommand.self,
+        ]
     )
 }
 
@@ -22,3 +24,10 @@ func bootstrapLogging(level: Logger.Level) {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// A failure the user can act on, printed as "Error: <message>" without the usage text
+/// (which is for mistakes in the command line itself).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -29,13 +29,18 @@ public struct LZ4CommandLineBenchmark: Sendable {
         executablePath = found
     }
 
-    /// The exact command line of a run, for the report.
+    /// How long `lz4 -b` measures each direction when not told otherwise (its `-i3`).
+    public static let defaultSeconds = 3
+
+    /// The exact command line of a run, for the report. `-i` is left out at its default, so
+    /// that the default run reads as the plain `lz4 -b1 FILE` people type.
     public func arguments(file: String, level: Int, blockSize: BlockSize, seconds: Int) -> [String] {
-        ["-b\(level)"] + blockSize.arguments + ["-i\(seconds)", file]
+        let duration = seconds == Self.defaultSeconds ? [] : ["-i\(seconds)"]
+        return ["-b\(level)"] + blockSize.arguments + duration + [file]
     }
 
-    /// `lz4 -b<level> [-B4] -i<seconds> <file>`; its figures are the fastest loop of that run.
-    public func run(file: String, level: Int = 1, blockSize: BlockSize, seconds: Int = 3) throws -> LZ4Throughput {
+    /// `lz4 -b<level> [-B4] [-i<seconds>] <file>`; its figures are the fastest loop of that run.
+    public func run(file: String, level: Int = 1, blockSize: BlockSize, seconds: Int = defaultSeconds) throws -> LZ4Throughput {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executablePath)
         process.arguments = arguments(file: file, level: level, blockSize: blockSize, seconds: seconds)
@@ -53,7 +58,8 @@ public struct LZ4CommandLineBenchmark: Sendable {
         return try LZ4BenchOutput.parse(text)
     }
 
-    /// The version line `lz4 --version` prints, e.g. "*** LZ4 command line interface 64-bits v1.9.4, by Yann Collet ***".
+    /// The version line of `lz4 --version` without its asterisks, e.g. "LZ4 command line
+    /// interface 64-bits v1.9.4, by Yann Collet".
     public func version() throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executablePath)
@@ -64,6 +70,6 @@ public struct LZ4CommandLineBenchmark: Sendable {
         try process.run()
         let output = standardOutput.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: "* \n"))
     }
 }

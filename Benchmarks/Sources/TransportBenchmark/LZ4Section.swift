@@ -94,7 +94,7 @@ struct LZ4Section {
             Input: \(input.count) bytes of generated catalogue text (`CatalogueCorpus`, seed \
             0x\(String(CatalogueCorpus.defaultSeed, radix: 16))): CSV partial results and JSON-lines catalogue \
             entries, written to `\(inputPath)` and read by the CLI from there. \
-            \((try? cli.version()) ?? "lz4 version unknown"). \
+            CLI: \((try? cli.version()) ?? "version unknown"). \
             MB/s = 10^6 bytes of uncompressed data per second in both directions (as `lz4 -b` counts), \
             each run's figure being its fastest 1 s loop over \(seconds) s per direction (the rule `lz4 -b` uses), \
             median of \(runs) runs with the range over runs in parentheses.

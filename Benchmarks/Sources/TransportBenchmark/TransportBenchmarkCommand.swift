@@ -23,7 +23,7 @@ struct TransportBenchmarkCommand: AsyncParsableCommand {
     var inputPath = ".build/benchmark-input/catalogue.txt"
 
     @Option(name: .customLong("lz4-seconds"), help: "Seconds each LZ4 run measures per direction, for ours and for lz4 -b (its -i).")
-    var lz4Seconds = 3
+    var lz4Seconds = LZ4CommandLineBenchmark.defaultSeconds
 
     @Option(help: "Requests kept in flight for the pipelined figure.")
     var pipelineDepth = 32

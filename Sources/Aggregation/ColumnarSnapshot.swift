@@ -1,0 +1,183 @@
+import MeshCore
+
+/// A site's `cases` table in memory, column by column, for the executor (the snapshot is
+/// loaded from the site database at start and replaced after an import).
+///
+/// - Categoricals are dictionary-coded against the schema vocabulary: code 0 is NULL, code
+///   i + 1 is `vocabulary[i]`; one byte per row when the vocabulary allows.
+/// - Numerics are fixed-point integers at the attribute's scale, four bytes per row when the
+///   declared range allows, with a null bitmap only when the column holds NULLs.
+/// - Subjects are dense indexes 0..<subjectCount, and rows are ordered so that each
+///   subject's rows are contiguous: a subject's first row within a cell is then found with
+///   one comparison, which is how distinct subjects are counted without hashing.
+public final class ColumnarSnapshot: Sendable {
+    public let schema: Schema
+    public let rowCount: Int
+    public let subjectCount: Int
+    let subjects: [Int32]
+    /// Indexed like `schema.attributes`; nil for the key.
+    let columns: [Column?]
+
+    enum Column: Sendable {
+        case categorical(CategoricalCodes)
+        case numeric(NumericValues, nulls: Bitset?)
+    }
+
+    enum CategoricalCodes: Sendable {
+        case narrow([UInt8])
+        case wide([UInt16])
+    }
+
+    enum NumericValues: Sendable {
+        case narrow([Int32])
+        case wide([Int64])
+    }
+
+    init(schema: Schema, subjects: [Int32], subjectCount: Int, columns: [Column?]) {
+        self.schema = schema
+        self.rowCount = subjects.count
+        self.subjects = subjects
+        self.subjectCount = subjectCount
+        self.columns = columns
+    }
+
+    /// Bytes held by the columns (what "memory per study row" reports).
+    public var columnBytes: Int {
+        var total = subjects.count * MemoryLayout<Int32>.stride
+        for column in columns {
+            switch column {
+            case .categorical(.narrow(let codes)): total += codes.count
+            case .categorical(.wide(let codes)): total += codes.count * 2
+            case .numeric(let values, let nulls):
+                switch values {
+                case .narrow(let v): total += v.count * 4
+                case .wide(let v): total += v.count * 8
+                }
+                total += (nulls?.words.count ?? 0) * 8
+            case nil: break
+            }
+        }
+        return total
+    }
+}
+
+/// Accumulates rows (in any order) and produces a ``ColumnarSnapshot``.
+public struct ColumnarSnapshotBuilder {
+    public let schema: Schema
+    private var subjectIndex: [String: Int32] = [:]
+    private var subjects: [Int32] = []
+    // Indexed like `schema.attributes`; only the slots of matching types are used.
+    private var codes: [[UInt16]]
+    private var numbers: [[Int64]]
+    private var nulls: [[Int]]
+    private var grouped = true
+    private var lastSubject: Int32 = -1
+    private let vocabularyIndex: [[String: UInt16]]
+
+    public init(schema: Schema) {
+        self.schema = schema
+        vocabularyIndex = schema.attributes.map { attribute in
+            Dictionary(uniqueKeysWithValues: attribute.vocabulary.enumerated().map { ($1, UInt16($0 + 1)) })
+        }
+        codes = Array(repeating: [], count: schema.attributes.count)
+        numbers = Array(repeating: [], count: schema.attributes.count)
+        nulls = Array(repeating: [], count: schema.attributes.count)
+    }
+
+    /// One value of a row: a vocabulary code, a fixed-point number or NULL.
+    public enum Value: Sendable, Equatable {
+        case code(String)
+        case number(Int64)
+        case null
+    }
+
+    public struct RowError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Appends a row; `values` are indexed like `schema.attributes` (the key's slot is ignored).
+    public mutating func append(subject: String, values: [Value]) throws(RowError) {
+        precondition(values.count == schema.attributes.count, "a row needs one value per attribute")
+        let index: Int32
+        if let known = subjectIndex[subject] {
+            index = known
+            if known != lastSubject { grouped = false }
+        } else {
+            index = Int32(subjectIndex.count)
+            subjectIndex[subject] = index
+        }
+        lastSubject = index
+        let row = subjects.count
+        for (position, attribute) in schema.attributes.enumerated() {
+            switch (attribute.type, values[position]) {
+            case (.key, _):
+                continue
+            case (.categorical, .code(let code)):
+                guard let value = vocabularyIndex[position][code] else {
+                    throw RowError(description: "'\(code)' is not in the vocabulary of \(attribute.name)")
+                }
+                codes[position].append(value)
+            case (.categorical, .null):
+                codes[position].append(0)
+            case (.numeric, .number(let number)):
+                numbers[position].append(number)
+            case (.numeric, .null):
+                numbers[position].append(0)
+                nulls[position].append(row)
+            default:
+                throw RowError(description: "value \(values[position]) does not fit \(attribute.name)")
+            }
+        }
+        subjects.append(index)
+    }
+
+    public func build() -> ColumnarSnapshot {
+        let rowCount = subjects.count
+        // Make each subject's rows contiguous (a stable counting sort by subject index) if
+        // the input was not already grouped by subject.
+        let order: [Int]? = grouped ? nil : Self.groupingOrder(subjects, subjectCount: subjectIndex.count)
+        func permuted<T>(_ values: [T]) -> [T] {
+            guard let order else { return values }
+            return order.map { values[$0] }
+        }
+        var columns: [ColumnarSnapshot.Column?] = []
+        for (position, attribute) in schema.attributes.enumerated() {
+            switch attribute.type {
+            case .key:
+                columns.append(nil)
+            case .categorical(let vocabulary):
+                let values = permuted(codes[position])
+                columns.append(.categorical(vocabulary.count < Int(UInt8.max) ? .narrow(values.map { UInt8($0) }) : .wide(values)))
+            case .numeric:
+                let values = permuted(numbers[position])
+                var nullSet: Bitset?
+                if !nulls[position].isEmpty {
+                    var set = Bitset(count: rowCount)
+                    if let order {
+                        var inverse = [Int](repeating: 0, count: rowCount)
+                        for (newRow, oldRow) in order.enumerated() { inverse[oldRow] = newRow }
+                        for row in nulls[position] { set.insert(inverse[row]) }
+                    } else {
+                        for row in nulls[position] { set.insert(row) }
+                    }
+                    nullSet = set
+                }
+                let fitsNarrow = values.allSatisfy { $0 >= Int64(Int32.min) && $0 <= Int64(Int32.max) }
+                columns.append(.numeric(fitsNarrow ? .narrow(values.map { Int32($0) }) : .wide(values), nulls: nullSet))
+            }
+        }
+        return ColumnarSnapshot(schema: schema, subjects: permuted(subjects), subjectCount: subjectIndex.count, columns: columns)
+    }
+
+    private static func groupingOrder(_ subjects: [Int32], subjectCount: Int) -> [Int] {
+        var starts = [Int](repeating: 0, count: subjectCount + 1)
+        for subject in subjects { starts[Int(subject) + 1] += 1 }
+        for i in 1...subjectCount { starts[i] += starts[i - 1] }
+        var order = [Int](repeating: 0, count: subjects.count)
+        for (row, subject) in subjects.enumerated() {
+            order[starts[Int(subject)]] = row
+            starts[Int(subject)] += 1
+        }
+        return order
+    }
+}

@@ -1,0 +1,137 @@
+/// The value of one grouping dimension in a cell, independent of any site's internal
+/// codes, so that partials from sites with different vocabularies merge by meaning.
+public enum GroupValue: Sendable, Hashable, Comparable {
+    /// A code from the attribute's vocabulary.
+    case code(String)
+    /// Rows whose attribute is NULL form their own group, as in SQL.
+    case null
+    /// A histogram bin: -1 is the underflow bin, `count` the overflow bin.
+    case bin(Int)
+
+    public static func < (lhs: GroupValue, rhs: GroupValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.code(let a), .code(let b)): a < b
+        case (.bin(let a), .bin(let b)): a < b
+        case (.null, .null): false
+        case (.null, _): false
+        case (_, .null): true
+        case (.code, .bin): true
+        case (.bin, .code): false
+        }
+    }
+}
+
+/// Exact sums of one numeric attribute over a cell: the count of non-null values, their
+/// sum and their sum of squares, as fixed-point integers at the attribute's scale.
+///
+/// Integers merge exactly in any order and any grouping, so the variance released at the
+/// origin is the same whatever the shape of the aggregation tree (DESIGN.md, "Partials");
+/// floating point appears only in ``mean(scale:)`` and ``sampleVariance(scale:)``.
+public struct NumericPartial: Sendable, Hashable {
+    public var count: Int64 = 0
+    public var sum: Int128 = 0
+    public var sumOfSquares: Int128 = 0
+
+    public init() {}
+
+    public init(count: Int64, sum: Int128, sumOfSquares: Int128) {
+        self.count = count
+        self.sum = sum
+        self.sumOfSquares = sumOfSquares
+    }
+
+    @inline(__always)
+    mutating func add(_ value: Int64) {
+        count += 1
+        let wide = Int128(value)
+        sum += wide
+        sumOfSquares += wide * wide
+    }
+
+    public mutating func merge(_ other: NumericPartial) {
+        count += other.count
+        sum += other.sum
+        sumOfSquares += other.sumOfSquares
+    }
+
+    /// The mean, or nil without values.
+    public func mean(scale: Int) -> Double? {
+        guard count > 0 else { return nil }
+        return Double(sum) / Double(count) / pow10(scale)
+    }
+
+    /// The sample variance (n - 1 in the denominator), or nil with fewer than two values.
+    /// `n·Σx² − (Σx)²` is computed exactly in 128-bit integers; the only rounding is the
+    /// final division, so the relative error is about 2^-52 whatever the data.
+    public func sampleVariance(scale: Int) -> Double? {
+        guard count > 1 else { return nil }
+        let n = Int128(count)
+        let numerator = n * sumOfSquares - sum * sum
+        return Double(numerator) / (Double(n) * Double(n - 1)) / (pow10(scale) * pow10(scale))
+    }
+
+    private func pow10(_ scale: Int) -> Double {
+        var factor = 1.0
+        for _ in 0..<scale { factor *= 10 }
+        return factor
+    }
+}
+
+/// Everything one site (or one subtree) knows about one result cell.
+public struct CellPartial: Sendable, Hashable {
+    /// Matching imaging studies.
+    public var studies: Int64 = 0
+    /// Matching distinct persons. Subjects are site-local pseudonyms, so the distinct counts
+    /// of different sites add up.
+    public var subjects: Int64 = 0
+    /// One entry per attribute of ``Query/statisticAttributes``.
+    public var statistics: [NumericPartial]
+
+    public init(statisticCount: Int) {
+        statistics = Array(repeating: NumericPartial(), count: statisticCount)
+    }
+
+    public init(studies: Int64, subjects: Int64, statistics: [NumericPartial]) {
+        self.studies = studies
+        self.subjects = subjects
+        self.statistics = statistics
+    }
+
+    public mutating func merge(_ other: CellPartial) {
+        precondition(statistics.count == other.statistics.count, "partials of different queries cannot merge")
+        studies += other.studies
+        subjects += other.subjects
+        for index in statistics.indices { statistics[index].merge(other.statistics[index]) }
+    }
+}
+
+/// The partial result of one query: its cells (only those with matching rows), keyed by
+/// their group values. Merging is associative and commutative, with the empty partial as
+/// identity.
+public struct QueryPartial: Sendable, Hashable {
+    public var statisticAttributes: [String]
+    public var cells: [[GroupValue]: CellPartial]
+
+    public init(statisticAttributes: [String], cells: [[GroupValue]: CellPartial] = [:]) {
+        self.statisticAttributes = statisticAttributes
+        self.cells = cells
+    }
+
+    public mutating func merge(_ other: QueryPartial) {
+        precondition(statisticAttributes == other.statisticAttributes, "partials of different queries cannot merge")
+        for (key, cell) in other.cells {
+            if var existing = cells[key] {
+                existing.merge(cell)
+                cells[key] = existing
+            } else {
+                cells[key] = cell
+            }
+        }
+    }
+
+    public func merged(with other: QueryPartial) -> QueryPartial {
+        var copy = self
+        copy.merge(other)
+        return copy
+    }
+}
