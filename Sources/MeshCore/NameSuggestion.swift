@@ -12,8 +12,10 @@ public enum NameSuggestion {
             }
         }
         guard let (candidate, distance) = best else { return nil }
+        // A typo changes a few characters, not all of them: 'MRI' suggests 'MR', but 'X'
+        // does not suggest 'F'.
         let allowed = max(1, min(3, candidate.count / 3))
-        return distance <= allowed ? candidate : nil
+        return distance <= allowed && distance < max(candidate.count, lowered.count) ? candidate : nil
     }
 
     public static func editDistance(_ a: String, _ b: String) -> Int {

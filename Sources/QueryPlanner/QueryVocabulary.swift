@@ -11,6 +11,11 @@ public struct QueryVocabulary: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         public let kind: Kind
         public let level: Attribute.Level
+
+        public init(kind: Kind, level: Attribute.Level) {
+            self.kind = kind
+            self.level = level
+        }
     }
 
     public let table: String

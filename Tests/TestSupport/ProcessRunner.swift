@@ -70,6 +70,13 @@ public final class InteractiveProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// Ends the process at once (SIGKILL), as a crash or an out-of-memory kill would, and
+    /// waits for it.
+    public func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
     /// Writes to the process's standard input.
     public func write(_ data: Data) {
         input.fileHandleForWriting.write(data)
