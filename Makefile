@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEMO_DIR ?= demo-output
 APT_PACKAGES = liblz4-dev lz4 openssl pkg-config libsqlite3-dev
 
-.PHONY: demo test build deps proto benchmark clean
+.PHONY: demo test build deps proto benchmark benchmark-aggregation clean
 
 deps:
 	@missing=""; \
@@ -48,6 +48,12 @@ proto:
 
 benchmark: deps
 	cd Benchmarks && $(SWIFT) run -c release TransportBenchmark
+
+# The local executor against DuckDB and SQLite on one synthetic site of about 1M studies.
+benchmark-aggregation: deps
+	python3 -c "import duckdb" 2>/dev/null || pip install duckdb
+	cd Benchmarks && $(SWIFT) build -c release --product meshnode
+	python3 Benchmarks/aggregation_benchmark.py --meshnode "$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/meshnode"
 
 clean:
 	rm -rf .build $(DEMO_DIR)

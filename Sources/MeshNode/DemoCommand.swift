@@ -106,7 +106,7 @@ struct DemoCommand: AsyncParsableCommand {
             let compressed = after.framesSentCompressed > before.framesSentCompressed
             print(
                 name.padding(toLength: 28, withPad: " ", startingAt: 0)
-                    + String(format: "%8d  %11d  %10@  %7.2f ms", body.count, wire, compressed ? "LZ4" : "no", elapsed.inMilliseconds)
+                    + String(format: "%8d  %11d  %10@  %7.2f ms", body.count, wire, compressed ? "LZ4" : "no", elapsed.milliseconds)
             )
         }
         let statsA = a.statistics.snapshot
@@ -137,11 +137,5 @@ struct DemoCommand: AsyncParsableCommand {
             row += 1
         }
         return Array(text.utf8.prefix(bytes))
-    }
-}
-
-extension Duration {
-    var inMilliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
     }
 }

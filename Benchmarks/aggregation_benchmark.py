@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Local executor benchmark: `meshnode local-query` against DuckDB and SQLite.
+
+One synthetic site of about 1,000,000 imaging studies (`meshnode synth`), imported with
+`meshnode import`; the same three queries run by our columnar executor, by DuckDB on the
+same CSV (in-memory table) and by SQLite on the imported database, in one run on one
+machine. Each engine runs each query `--runs` times after a warm-up; the table reports
+medians and the ratios ours/theirs (below 1.0 means we are faster).
+
+Run from the repository root:  make benchmark-aggregation
+"""
+
+import argparse
+import os
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+QUERIES = {
+    "a: distinct subjects, IN + BETWEEN, by modality, sex": {
+        "ours": "SELECT COUNT(DISTINCT subject) FROM cases "
+        "WHERE diagnosis IN ('C50', 'C61', 'C34') AND age_at_diagnosis BETWEEN 40 AND 70 "
+        "GROUP BY modality, sex",
+        "sql": "SELECT modality, sex, COUNT(DISTINCT subject_id) FROM cases "
+        "WHERE diagnosis IN ('C50', 'C61', 'C34') AND age_at_diagnosis BETWEEN 40 AND 70 "
+        "GROUP BY modality, sex",
+    },
+    "b: histogram of age, 10 bins": {
+        "ours": "SELECT HISTOGRAM(age_at_diagnosis, 0, 100, 10) FROM cases",
+        "sql": "SELECT CASE WHEN age_at_diagnosis < 0 THEN -1 WHEN age_at_diagnosis >= 100 THEN 10 "
+        "ELSE CAST(floor((age_at_diagnosis - 0) * 10 / 100) AS INTEGER) END AS bin, "
+        "COUNT(DISTINCT subject_id) FROM cases GROUP BY bin",
+    },
+    "c: AVG/STDDEV of slice thickness by manufacturer": {
+        "ours": "SELECT AVG(slice_thickness_mm), STDDEV(slice_thickness_mm) FROM cases GROUP BY manufacturer",
+        # SQLite has no STDDEV: the sample standard deviation from sums, as the engine would.
+        "sqlite": "SELECT manufacturer, AVG(slice_thickness_mm), "
+        "sqrt((SUM(slice_thickness_mm * slice_thickness_mm) - SUM(slice_thickness_mm) * SUM(slice_thickness_mm) / COUNT(slice_thickness_mm)) "
+        "/ (COUNT(slice_thickness_mm) - 1)) FROM cases GROUP BY manufacturer",
+        "duckdb": "SELECT manufacturer, AVG(slice_thickness_mm), STDDEV_SAMP(slice_thickness_mm) FROM cases GROUP BY manufacturer",
+    },
+}
+
+
+def run(command, **kwargs):
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        sys.exit(f"failed: {' '.join(command)}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def time_sql(execute, sql, runs):
+    execute(sql)  # warm-up
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        execute(sql)
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--meshnode", required=True, help="path of a release-built meshnode")
+    parser.add_argument("--subjects", type=int, default=350_000, help="subjects of the synthetic site (about 2.9 studies each)")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--workdir", default=None)
+    args = parser.parse_args()
+
+    import duckdb  # installed by `make benchmark-aggregation`
+
+    workdir = args.workdir or tempfile.mkdtemp(prefix="oncomesh-bench-")
+    csv = os.path.join(workdir, "site.csv")
+    db = os.path.join(workdir, "site.sqlite")
+    if not os.path.exists(csv):
+        run([args.meshnode, "synth", "--profile", "general", "--subjects", str(args.subjects), "--seed", "1", "--out", csv])
+    if os.path.exists(db):
+        os.remove(db)
+    start = time.perf_counter()
+    run([args.meshnode, "import", "--db", db, "--csv", csv])
+    import_seconds = time.perf_counter() - start
+
+    # Ours: the executor in-process, timed by local-query itself (load once, run N times).
+    ours = {}
+    load_ms = bytes_per_row = rows = resident_kib = None
+    for name, query in QUERIES.items():
+        result = run([args.meshnode, "local-query", "--db", db, "--timing", "--runs", str(args.runs + 1), query["ours"]])
+        load = re.search(r"loaded (\d+) studies of (\d+) subjects in ([\d.]+) ms; snapshot (\d+) bytes \(([\d.]+) bytes per study\); resident (\d+) KiB", result.stderr)
+        median = re.search(r"query median ([\d.]+) ms", result.stderr)
+        rows, load_ms, bytes_per_row, resident_kib = int(load.group(1)), float(load.group(3)), float(load.group(5)), int(load.group(6))
+        ours[name] = float(median.group(1))
+
+    # DuckDB: the same CSV in an in-memory table.
+    duck = duckdb.connect()
+    start = time.perf_counter()
+    duck.execute(f"CREATE TABLE cases AS SELECT * FROM read_csv('{csv}', header = true)")
+    duck_load_ms = (time.perf_counter() - start) * 1000
+    duck_threads = duck.execute("SELECT current_setting('threads')").fetchone()[0]
+    duck_times = {name: time_sql(lambda s: duck.execute(s).fetchall(), q.get("duckdb", q["sql"]), args.runs) for name, q in QUERIES.items()}
+
+    # SQLite: the database `meshnode import` wrote.
+    lite = sqlite3.connect(db)
+    lite_times = {name: time_sql(lambda s: lite.execute(s).fetchall(), q.get("sqlite", q["sql"]), args.runs) for name, q in QUERIES.items()}
+
+    print(f"Site: {rows:,} studies (`meshnode synth --profile general --subjects {args.subjects} --seed 1`), "
+          f"{os.cpu_count()} cores, DuckDB {duckdb.__version__} with {duck_threads} threads, SQLite {sqlite3.sqlite_version}; "
+          f"medians of {args.runs} runs after a warm-up.\n")
+    print("| query | ours (ms) | DuckDB (ms) | SQLite (ms) | ours / DuckDB | ours / SQLite |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name in QUERIES:
+        print(f"| {name} | {ours[name]:.2f} | {duck_times[name]:.2f} | {lite_times[name]:.2f} | "
+              f"{ours[name] / duck_times[name]:.2f} | {ours[name] / lite_times[name]:.3f} |")
+    print()
+    print(f"Snapshot: {bytes_per_row:.1f} bytes per study row in columns; process resident {resident_kib / 1024:.0f} MiB after load. "
+          f"Load from SQLite into the snapshot: {load_ms / 1000:.2f} s (DuckDB CSV load: {duck_load_ms / 1000:.2f} s). "
+          f"`meshnode import` of the CSV: {import_seconds:.1f} s.")
+
+
+if __name__ == "__main__":
+    main()
