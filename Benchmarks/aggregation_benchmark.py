@@ -11,6 +11,7 @@ Run from the repository root:  make benchmark-aggregation
 """
 
 import argparse
+import json
 import os
 import re
 import sqlite3
@@ -46,6 +47,25 @@ QUERIES = {
 }
 
 
+def differ(a, b):
+    if a is None or b is None:
+        return a is not b
+    return abs(float(a) - float(b)) > 1e-9 * max(1.0, abs(float(b)))
+
+
+def len_aggregates(query):
+    return 2 if query["ours"].startswith("SELECT AVG") else 1
+
+
+def bin_label(index):
+    """Our label of bin `index` of BIN(age, 0, 100, 10)."""
+    if index < 0:
+        return "<0"
+    if index >= 10:
+        return ">=100"
+    return f"[{index * 10},{index * 10 + 10})"
+
+
 def run(command, **kwargs):
     result = subprocess.run(command, capture_output=True, text=True, **kwargs)
     if result.returncode != 0:
@@ -66,7 +86,7 @@ def time_sql(execute, sql, runs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--meshnode", required=True, help="path of a release-built meshnode")
-    parser.add_argument("--subjects", type=int, default=350_000, help="subjects of the synthetic site (about 2.9 studies each)")
+    parser.add_argument("--subjects", type=int, default=352_000, help="subjects of the synthetic site (about 2.84 studies each: 1M studies)")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--workdir", default=None)
     args = parser.parse_args()
@@ -100,11 +120,25 @@ def main():
     duck.execute(f"CREATE TABLE cases AS SELECT * FROM read_csv('{csv}', header = true)")
     duck_load_ms = (time.perf_counter() - start) * 1000
     duck_threads = duck.execute("SELECT current_setting('threads')").fetchone()[0]
-    duck_times = {name: time_sql(lambda s: duck.execute(s).fetchall(), q.get("duckdb", q["sql"]), args.runs) for name, q in QUERIES.items()}
+    duck_times = {name: time_sql(lambda s: duck.execute(s).fetchall(), q.get("duckdb") or q["sql"], args.runs) for name, q in QUERIES.items()}
+
+    # The engines must agree before their speed means anything.
+    for name, query in QUERIES.items():
+        ours_json = json.loads(run([args.meshnode, "local-query", "--db", db, "--k", "1", "--format", "json", query["ours"]]).stdout)
+        ours_rows = {tuple(row[:-len_aggregates(query)]): row[-len_aggregates(query):] for row in ours_json["rows"]}
+        theirs = duck.execute(query.get("duckdb") or query["sql"]).fetchall()
+        if len(theirs) != len(ours_rows):
+            sys.exit(f"{name}: DuckDB has {len(theirs)} groups, ours {len(ours_rows)}")
+        for row in theirs:
+            values = list(row[-len_aggregates(query):])
+            key = tuple(bin_label(v) if name.startswith("b") else v for v in row[:-len_aggregates(query)])
+            mine = ours_rows.get(key)
+            if mine is None or any(differ(a, b) for a, b in zip(mine, values)):
+                sys.exit(f"{name}: group {key}: ours {mine}, DuckDB {values}")
 
     # SQLite: the database `meshnode import` wrote.
     lite = sqlite3.connect(db)
-    lite_times = {name: time_sql(lambda s: lite.execute(s).fetchall(), q.get("sqlite", q["sql"]), args.runs) for name, q in QUERIES.items()}
+    lite_times = {name: time_sql(lambda s: lite.execute(s).fetchall(), q.get("sqlite") or q["sql"], args.runs) for name, q in QUERIES.items()}
 
     print(f"Site: {rows:,} studies (`meshnode synth --profile general --subjects {args.subjects} --seed 1`), "
           f"{os.cpu_count()} cores, DuckDB {duckdb.__version__} with {duck_threads} threads, SQLite {sqlite3.sqlite_version}; "
@@ -115,6 +149,7 @@ def main():
         print(f"| {name} | {ours[name]:.2f} | {duck_times[name]:.2f} | {lite_times[name]:.2f} | "
               f"{ours[name] / duck_times[name]:.2f} | {ours[name] / lite_times[name]:.3f} |")
     print()
+    print("Ours and DuckDB returned the same groups and values (checked before timing).")
     print(f"Snapshot: {bytes_per_row:.1f} bytes per study row in columns; process resident {resident_kib / 1024:.0f} MiB after load. "
           f"Load from SQLite into the snapshot: {load_ms / 1000:.2f} s (DuckDB CSV load: {duck_load_ms / 1000:.2f} s). "
           f"`meshnode import` of the CSV: {import_seconds:.1f} s.")
