@@ -31,20 +31,18 @@ demo: deps
 	rm -rf $(DEMO_DIR)
 	$$($(SWIFT) build --show-bin-path)/meshnode demo --dir $(DEMO_DIR)
 
-# Regenerates Sources/Transport/Envelope.pb.swift and Sources/Aggregation/Partial.pb.swift
-# (the generated files are committed).
-# The swift-protobuf plugin is built from the resolved dependency the first time.
+# Regenerates the Swift of every Sources/<Module>/*.proto next to it (the generated files are
+# committed). The swift-protobuf plugin is built from the resolved dependency the first time.
 proto:
 	@command -v protoc >/dev/null || { \
 		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq protobuf-compiler; }
 	$(SWIFT) build --product protoc-gen-swift
-	protoc --plugin=protoc-gen-swift=$$($(SWIFT) build --show-bin-path)/protoc-gen-swift \
-		--swift_out=Sources/Transport --swift_opt=Visibility=Public \
-		--proto_path=Sources/Transport Sources/Transport/Envelope.proto
-	protoc --plugin=protoc-gen-swift=$$($(SWIFT) build --show-bin-path)/protoc-gen-swift \
-		--swift_out=Sources/Aggregation --swift_opt=Visibility=Public \
-		--proto_path=Sources/Aggregation Sources/Aggregation/Partial.proto
+	for proto in Sources/*/*.proto; do \
+		dir=$$(dirname $$proto); \
+		protoc --plugin=protoc-gen-swift=$$($(SWIFT) build --show-bin-path)/protoc-gen-swift \
+			--swift_out=$$dir --swift_opt=Visibility=Public --proto_path=$$dir $$proto || exit 1; \
+	done
 
 benchmark: deps
 	cd Benchmarks && $(SWIFT) run -c release TransportBenchmark
