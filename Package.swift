@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -58,7 +59,17 @@ let package = Package(
             ],
             exclude: ["Envelope.proto"]
         ),
-        .target(name: "Gossip", dependencies: ["MeshCore"]),
+        .target(
+            name: "Gossip",
+            dependencies: [
+                "MeshCore",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            exclude: ["Membership.proto", "Catalogue.proto"]
+        ),
         .target(
             name: "Aggregation",
             dependencies: ["MeshCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -81,6 +92,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -104,7 +117,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "GossipTests", dependencies: ["Gossip", "MeshCore"]),
+        .testTarget(
+            name: "GossipTests",
+            dependencies: [
+                "Gossip", "MeshCore", "TestSupport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
         .testTarget(
             name: "AggregationTests",
             dependencies: ["Aggregation", "MeshCore", "QueryPlanner", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]

@@ -181,3 +181,38 @@ public struct ColumnarSnapshotBuilder {
         return order
     }
 }
+
+extension ColumnarSnapshot {
+    /// The codes that occur in a categorical column (what a catalogue declares as the
+    /// site's levels), or nil for an unknown or non-categorical attribute.
+    public func presentCodes(of name: String) -> Set<String>? {
+        guard let position = schema.attributes.firstIndex(where: { $0.name == name }),
+            case .categorical(let codes) = columns[position]
+        else { return nil }
+        let vocabulary = schema.attributes[position].vocabulary
+        var seen = [Bool](repeating: false, count: vocabulary.count + 1)
+        switch codes {
+        case .narrow(let values): for value in values { seen[Int(value)] = true }
+        case .wide(let values): for value in values { seen[Int(value)] = true }
+        }
+        return Set(vocabulary.indices.filter { seen[$0 + 1] }.map { vocabulary[$0] })
+    }
+
+    /// The smallest and largest non-null value of a numeric column, in fixed point, or nil
+    /// when the column is empty, all NULL, unknown or not numeric.
+    public func numericRange(of name: String) -> ClosedRange<Int64>? {
+        guard let position = schema.attributes.firstIndex(where: { $0.name == name }),
+            case .numeric(let values, let nulls) = columns[position]
+        else { return nil }
+        var low = Int64.max
+        var high = Int64.min
+        values.withValues { value in
+            for row in 0..<rowCount where !(nulls?[row] ?? false) {
+                let v = value(row)
+                low = min(low, v)
+                high = max(high, v)
+            }
+        }
+        return low <= high ? low...high : nil
+    }
+}

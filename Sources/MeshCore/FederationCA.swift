@@ -22,7 +22,8 @@ public struct FederationCA: Sendable {
     public static let clockSkewAllowanceSeconds: TimeInterval = 300
 
     public let certificate: Certificate
-    private let privateKey: Certificate.PrivateKey
+    /// Internal (not private) so that FederationCA+Revocation.swift can sign revocation lists.
+    let privateKey: Certificate.PrivateKey
 
     public init(certificate: Certificate, privateKey: Certificate.PrivateKey) throws(PKIError) {
         guard certificate.publicKey == privateKey.publicKey else {

@@ -7,7 +7,7 @@ struct CACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ca",
         abstract: "Create the federation CA and issue node and researcher certificates.",
-        subcommands: [Init.self, IssueNode.self, IssueResearcher.self]
+        subcommands: [Init.self, IssueNode.self, IssueResearcher.self, Revoke.self]
     )
 
     struct Init: ParsableCommand {

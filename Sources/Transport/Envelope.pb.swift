@@ -41,6 +41,18 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
   /// Echo: the responder returns the body unchanged. Used by `meshnode demo`, the
   /// transport benchmark and liveness checks of a connection.
   case echo // = 1
+
+  /// One SWIM + Lifeguard membership message (Gossip/Membership.proto), one-way.
+  case membership // = 2
+
+  /// Catalogue anti-entropy: a digest of (node ID, version) pairs, one-way.
+  case catalogueDigest // = 3
+
+  /// Request for the signed catalogues of the listed nodes; the response carries them.
+  case cataloguePull // = 4
+
+  /// A CA-signed revocation list, one-way.
+  case revocationList // = 5
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -51,6 +63,10 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
     switch rawValue {
     case 0: self = .unspecified
     case 1: self = .echo
+    case 2: self = .membership
+    case 3: self = .catalogueDigest
+    case 4: self = .cataloguePull
+    case 5: self = .revocationList
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -59,6 +75,10 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
     switch self {
     case .unspecified: return 0
     case .echo: return 1
+    case .membership: return 2
+    case .catalogueDigest: return 3
+    case .cataloguePull: return 4
+    case .revocationList: return 5
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -67,6 +87,10 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
   public static let allCases: [MessageKind] = [
     .unspecified,
     .echo,
+    .membership,
+    .catalogueDigest,
+    .cataloguePull,
+    .revocationList,
   ]
 
 }
@@ -193,7 +217,7 @@ public nonisolated struct Envelope: Sendable {
 fileprivate nonisolated let _protobuf_package = "oncomesh.transport"
 
 nonisolated extension MessageKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MESSAGE_KIND_UNSPECIFIED\0\u{1}MESSAGE_KIND_ECHO\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MESSAGE_KIND_UNSPECIFIED\0\u{1}MESSAGE_KIND_ECHO\0\u{1}MESSAGE_KIND_MEMBERSHIP\0\u{1}MESSAGE_KIND_CATALOGUE_DIGEST\0\u{1}MESSAGE_KIND_CATALOGUE_PULL\0\u{1}MESSAGE_KIND_REVOCATION_LIST\0")
 }
 
 nonisolated extension MessageDirection: SwiftProtobuf._ProtoNameProviding {

@@ -60,6 +60,9 @@ public final class InteractiveProcess: @unchecked Sendable {
     private let process = Process()
     private let input = Pipe()
     private let output = Pipe()
+    /// Everything the process printed so far; drained continuously so that a chatty
+    /// process never blocks on a full pipe.
+    private let printed = LockedData()
 
     public init(_ executable: String, _ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: try ProcessRunner.resolve(executable))
@@ -67,19 +70,11 @@ public final class InteractiveProcess: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = output
+        let printed = self.printed
+        output.fileHandleForReading.readabilityHandler = { handle in
+            printed.append(handle.availableData)
+        }
         try process.run()
-    }
-
-    /// Ends the process at once (SIGKILL), as a crash or an out-of-memory kill would, and
-    /// waits for it.
-    public func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-
-    /// Writes to the process's standard input.
-    public func write(_ data: Data) {
-        input.fileHandleForWriting.write(data)
     }
 
     /// Closes standard input, waits up to `timeoutSeconds` for the exit (then kills it),
@@ -90,15 +85,44 @@ public final class InteractiveProcess: @unchecked Sendable {
         while process.isRunning, Date() < deadline { usleep(10_000) }
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        return ProcessResult(status: process.terminationStatus, standardOutput: String(decoding: data, as: UTF8.self), standardError: "")
+        usleep(20_000)
+        output.fileHandleForReading.readabilityHandler = nil
+        printed.append(output.fileHandleForReading.readDataToEndOfFile())
+        return ProcessResult(status: process.terminationStatus, standardOutput: String(decoding: printed.value, as: UTF8.self), standardError: "")
     }
+
+    /// Ends the process at once (SIGKILL), as a crash or an out-of-memory kill would, and
+    /// waits for it.
+    public func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// Asks the process to stop (SIGTERM) and waits up to `timeoutSeconds` for it.
+    public func terminate(timeoutSeconds: Double = 10) {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while process.isRunning, Date() < deadline { usleep(10_000) }
+    }
+
+    /// Writes to the process's standard input.
+    public func write(_ data: Data) {
+        input.fileHandleForWriting.write(data)
+    }
+
 }
 
 private final class LockedData: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
     private var done = false
+
+    func append(_ more: Data) {
+        lock.lock()
+        data.append(more)
+        lock.unlock()
+    }
 
     func set(_ newValue: Data) {
         lock.lock()

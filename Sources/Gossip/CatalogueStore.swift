@@ -1,0 +1,116 @@
+import Foundation
+import MeshCore
+import X509
+
+/// The newest verified catalogue of every node, and the digest anti-entropy over them
+/// (DESIGN.md, "Gossip": peers exchange digests of (node ID, version) and pull what is newer).
+///
+/// A pure state machine (STYLE.md section 1): no I/O, `now` is an input, every call returns
+/// what happened so the shell can log and count it. One round with a peer:
+///
+/// 1. send ``digest()``; on receiving the peer's, ask it for ``missing(from:)``;
+/// 2. ``offer(_:now:)`` every signed catalogue it returns (and forward accepted ones as-is);
+/// 3. on a timer, ``expire(now:)``; on a new revocation list, ``adopt(revocations:)``.
+public struct CatalogueStore: Sendable {
+    public private(set) var verifier: CatalogueVerifier
+    private var held: [NodeID: VerifiedCatalogue] = [:]
+    /// Every refused offer, by reason, since the store was made.
+    public private(set) var rejections: [CatalogueRejection.Reason: Int] = [:]
+
+    public init(verifier: CatalogueVerifier) {
+        self.verifier = verifier
+    }
+
+    /// What ``offer(_:now:)`` did.
+    public enum OfferOutcome: Sendable, Equatable {
+        /// Stored; `replacedVersion` is the version it superseded, nil for a new node.
+        case accepted(node: NodeID, version: UInt64, replacedVersion: UInt64?)
+        case rejected(CatalogueRejection)
+    }
+
+    public func catalogue(of node: NodeID) -> VerifiedCatalogue? { held[node] }
+
+    /// All held catalogues, ordered by node ID.
+    public var catalogues: [VerifiedCatalogue] {
+        held.keys.sorted().map { held[$0]! }
+    }
+
+    /// (node ID, version) of every catalogue held, ordered by node ID.
+    public func digest() -> [CatalogueDigestEntry] {
+        held.keys.sorted().map { CatalogueDigestEntry(nodeID: $0, version: held[$0]!.catalogue.version) }
+    }
+
+    /// The nodes whose catalogue the peer holds in a newer version than we do (or we lack):
+    /// what to pull from it. Ordered by node ID.
+    public func missing(from remoteDigest: [CatalogueDigestEntry]) -> [NodeID] {
+        var newest: [NodeID: UInt64] = [:]
+        for entry in remoteDigest {
+            newest[entry.nodeID] = max(newest[entry.nodeID] ?? 0, entry.version)
+        }
+        return newest.filter { node, version in
+            guard let ours = held[node] else { return true }
+            return version > ours.catalogue.version
+        }.keys.sorted()
+    }
+
+    /// Verifies `signed` and keeps it if its version is strictly newer than the one held.
+    public mutating func offer(_ signed: SignedCatalogue, now: Date) -> OfferOutcome {
+        let verified: VerifiedCatalogue
+        do {
+            verified = try verifier.verify(signed, now: now)
+        } catch {
+            return reject(error)
+        }
+        let node = verified.catalogue.nodeID
+        let previous = held[node]?.catalogue.version
+        if let previous, verified.catalogue.version <= previous {
+            return reject(
+                CatalogueRejection(.staleVersion, "catalogue version \(verified.catalogue.version) of \(node) is not newer than the held version \(previous)")
+            )
+        }
+        held[node] = verified
+        return .accepted(node: node, version: verified.catalogue.version, replacedVersion: previous)
+    }
+
+    /// Forgets a node's catalogue (it left, or its data must no longer be planned against).
+    @discardableResult
+    public mutating func drop(node: NodeID) -> Bool {
+        held.removeValue(forKey: node) != nil
+    }
+
+    /// Forgets every catalogue signed by the certificate with this serial; returns the nodes.
+    @discardableResult
+    public mutating func drop(signerSerial serial: Certificate.SerialNumber) -> [NodeID] {
+        let normalised = serial.normalised
+        let nodes = held.filter { $0.value.signerSerial.normalised == normalised }.keys.sorted()
+        for node in nodes { held[node] = nil }
+        return nodes
+    }
+
+    /// Forgets catalogues past their expiry; returns the nodes, so the shell can log that
+    /// their owners stopped re-signing.
+    @discardableResult
+    public mutating func expire(now: Date) -> [NodeID] {
+        let nodes = held.filter { $0.value.catalogue.isExpired(at: now) }.keys.sorted()
+        for node in nodes { held[node] = nil }
+        return nodes
+    }
+
+    /// Verifies a revocation list against the federation CA and, if it is newer than the
+    /// one in force, uses it from now on and drops the catalogues signed by newly revoked
+    /// certificates. Returns the dropped nodes; an older or equal list changes nothing.
+    @discardableResult
+    public mutating func adopt(revocations signed: SignedRevocationList) throws(RevocationListError) -> [NodeID] {
+        let list = try signed.verify(caCertificate: verifier.chain.caCertificate)
+        guard list.supersedes(verifier.revocations) else { return [] }
+        verifier.revocations = list
+        let nodes = held.filter { list.contains($0.value.signerSerial) }.keys.sorted()
+        for node in nodes { held[node] = nil }
+        return nodes
+    }
+
+    private mutating func reject(_ rejection: CatalogueRejection) -> OfferOutcome {
+        rejections[rejection.reason, default: 0] += 1
+        return .rejected(rejection)
+    }
+}

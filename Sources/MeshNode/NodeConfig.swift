@@ -1,0 +1,262 @@
+import Foundation
+import MeshCore
+import Transport
+import Yams
+
+/// A node's configuration file (YAML), as `meshnode init` writes it and `meshnode run`
+/// reads it. Relative paths are relative to the file's directory, so a node folder can be
+/// moved as a whole.
+///
+/// ```yaml
+/// node_id: hospital-a
+/// site_name: Hospital A
+/// country: NL
+/// listen: 127.0.0.1:7400
+/// advertise: 127.0.0.1:7400
+/// seeds: [127.0.0.1:7401]
+/// certificate: node.crt
+/// key: node.key
+/// ca: ca.crt
+/// database: site.sqlite
+/// policy:
+///   k: 5
+///   allowed_query_kinds: [count, histogram, statistics]
+///   max_cells: 10000
+/// gossip:
+///   probe_interval_ms: 1000
+///   ping_timeout_ms: 500
+///   indirect_probes: 3
+/// ```
+struct NodeConfig: Equatable {
+    var nodeID: NodeID
+    var siteName: String
+    var country: String
+    var listen: PeerAddress
+    var advertise: PeerAddress
+    var seeds: [PeerAddress]
+    var certificatePath: String
+    var keyPath: String
+    var caPath: String
+    var databasePath: String
+    var schemaPath: String?
+    var policy: Policy
+    var gossip: GossipOverrides
+
+    struct Policy: Equatable {
+        static let queryKinds: Set<String> = ["count", "histogram", "statistics"]
+        var k = 5
+        var allowedQueryKinds: [String] = ["count", "histogram", "statistics"]
+        var maxCells = 10_000
+        /// Researcher IDs this node answers; empty means every researcher of the federation.
+        var allowedResearchers: [String] = []
+    }
+
+    /// Gossip settings that differ from the defaults (milliseconds and counts).
+    struct GossipOverrides: Equatable {
+        var probeIntervalMilliseconds: Int?
+        var pingTimeoutMilliseconds: Int?
+        var indirectProbes: Int?
+        var pushPullIntervalMilliseconds: Int?
+    }
+
+    static let fileName = "node.yaml"
+
+    /// Where the node folder is: the config file's directory.
+    var directory = "."
+
+    // MARK: Reading
+
+    static func load(path: String) throws(ConfigError) -> NodeConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: path, line: nil, "cannot read the configuration: \(error.localizedDescription)")
+        }
+        return try parse(text, file: path)
+    }
+
+    static func parse(_ text: String, file: String) throws(ConfigError) -> NodeConfig {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text), let _ = node.mapping else {
+                throw ConfigError(file: file, line: nil, "the configuration must be a YAML mapping")
+            }
+            root = node
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(file: file, line: nil, "invalid YAML: \(error)")
+        }
+        let mapping = root.mapping!
+        let known: Set<String> = [
+            "node_id", "site_name", "country", "listen", "advertise", "seeds", "certificate", "key", "ca", "database", "schema", "policy", "gossip",
+        ]
+        for key in mapping.keys where !known.contains(key.string ?? "") {
+            throw ConfigError(file: file, line: key.mark?.line, "unknown setting '\(key.string ?? "?")'; known settings: \(known.sorted().joined(separator: ", "))")
+        }
+        func required(_ key: String) throws(ConfigError) -> (String, Int?) {
+            guard let node = mapping[key], let value = node.string, !value.isEmpty else {
+                throw ConfigError(file: file, line: root.mark?.line, "missing required setting '\(key)'")
+            }
+            return (value, node.mark?.line)
+        }
+        func address(_ text: String, _ line: Int?, _ key: String) throws(ConfigError) -> PeerAddress {
+            do {
+                return try PeerAddress(parsing: text)
+            } catch {
+                throw ConfigError(file: file, line: line, "\(key): \(error.message)")
+            }
+        }
+        let (idText, idLine) = try required("node_id")
+        let nodeID: NodeID
+        do {
+            nodeID = try NodeID(idText)
+        } catch {
+            throw ConfigError(file: file, line: idLine, error.message)
+        }
+        let (listenText, listenLine) = try required("listen")
+        let listen = try address(listenText, listenLine, "listen")
+        var advertise = listen
+        if let node = mapping["advertise"], let text = node.string {
+            advertise = try address(text, node.mark?.line, "advertise")
+        }
+        var seeds: [PeerAddress] = []
+        if let node = mapping["seeds"] {
+            guard let list = node.sequence else {
+                throw ConfigError(file: file, line: node.mark?.line, "seeds must be a list of HOST:PORT")
+            }
+            for item in list {
+                seeds.append(try address(item.string ?? "", item.mark?.line, "seeds"))
+            }
+        }
+        var policy = Policy()
+        if let node = mapping["policy"] {
+            guard let policyMapping = node.mapping else {
+                throw ConfigError(file: file, line: node.mark?.line, "policy must be a mapping")
+            }
+            for key in policyMapping.keys where !["k", "allowed_query_kinds", "max_cells", "allowed_researchers"].contains(key.string ?? "") {
+                throw ConfigError(file: file, line: key.mark?.line, "unknown policy setting '\(key.string ?? "?")'")
+            }
+            if let k = policyMapping["k"] {
+                guard let value = k.int, value >= 1 else { throw ConfigError(file: file, line: k.mark?.line, "policy.k must be a whole number of at least 1") }
+                policy.k = value
+            }
+            if let cells = policyMapping["max_cells"] {
+                guard let value = cells.int, value >= 1 else { throw ConfigError(file: file, line: cells.mark?.line, "policy.max_cells must be at least 1") }
+                policy.maxCells = value
+            }
+            if let kinds = policyMapping["allowed_query_kinds"] {
+                let values = kinds.sequence?.compactMap(\.string) ?? []
+                for value in values where !Policy.queryKinds.contains(value) {
+                    throw ConfigError(file: file, line: kinds.mark?.line, "unknown query kind '\(value)'; use count, histogram or statistics")
+                }
+                policy.allowedQueryKinds = values
+            }
+            if let researchers = policyMapping["allowed_researchers"] {
+                let values = researchers.sequence?.compactMap(\.string) ?? []
+                for value in values {
+                    do { _ = try ResearcherID(value) } catch { throw ConfigError(file: file, line: researchers.mark?.line, error.message) }
+                }
+                policy.allowedResearchers = values
+            }
+        }
+        var gossip = GossipOverrides()
+        if let node = mapping["gossip"] {
+            guard let gossipMapping = node.mapping else {
+                throw ConfigError(file: file, line: node.mark?.line, "gossip must be a mapping")
+            }
+            for (key, value) in gossipMapping {
+                guard let number = value.int, number > 0 else {
+                    throw ConfigError(file: file, line: value.mark?.line, "gossip.\(key.string ?? "?") must be a positive whole number")
+                }
+                switch key.string {
+                case "probe_interval_ms": gossip.probeIntervalMilliseconds = number
+                case "ping_timeout_ms": gossip.pingTimeoutMilliseconds = number
+                case "indirect_probes": gossip.indirectProbes = number
+                case "push_pull_interval_ms": gossip.pushPullIntervalMilliseconds = number
+                default:
+                    throw ConfigError(file: file, line: key.mark?.line, "unknown gossip setting '\(key.string ?? "?")'; known: probe_interval_ms, ping_timeout_ms, indirect_probes, push_pull_interval_ms")
+                }
+            }
+        }
+        let directory = (file as NSString).deletingLastPathComponent
+        func resolved(_ path: String) -> String {
+            path.hasPrefix("/") ? path : ((directory.isEmpty ? "." : directory) + "/" + path)
+        }
+        var config = NodeConfig(
+            nodeID: nodeID,
+            siteName: mapping["site_name"]?.string ?? idText,
+            country: mapping["country"]?.string ?? "",
+            listen: listen,
+            advertise: advertise,
+            seeds: seeds,
+            certificatePath: resolved(try required("certificate").0),
+            keyPath: resolved(try required("key").0),
+            caPath: resolved(try required("ca").0),
+            databasePath: resolved(try required("database").0),
+            schemaPath: mapping["schema"]?.string.map(resolved),
+            policy: policy,
+            gossip: gossip
+        )
+        config.directory = directory.isEmpty ? "." : directory
+        return config
+    }
+
+    // MARK: Writing
+
+    /// The YAML `meshnode init` writes, with paths relative to the node folder.
+    func yaml() -> String {
+        var lines = [
+            "# OncoMesh node configuration; paths are relative to this file's folder.",
+            "node_id: \(nodeID)",
+            "site_name: \(Self.quoted(siteName))",
+            "country: \(Self.quoted(country))",
+            "listen: \(listen)",
+            "advertise: \(advertise)",
+            "seeds: [\(seeds.map(\.description).joined(separator: ", "))]",
+            "certificate: \(Self.relative(certificatePath, to: directory))",
+            "key: \(Self.relative(keyPath, to: directory))",
+            "ca: \(Self.relative(caPath, to: directory))",
+            "database: \(Self.relative(databasePath, to: directory))",
+            "policy:",
+            "  k: \(policy.k)",
+            "  allowed_query_kinds: [\(policy.allowedQueryKinds.joined(separator: ", "))]",
+            "  max_cells: \(policy.maxCells)",
+        ]
+        if !policy.allowedResearchers.isEmpty {
+            lines.append("  allowed_researchers: [\(policy.allowedResearchers.joined(separator: ", "))]")
+        }
+        var gossipLines: [String] = []
+        if let value = gossip.probeIntervalMilliseconds { gossipLines.append("  probe_interval_ms: \(value)") }
+        if let value = gossip.pingTimeoutMilliseconds { gossipLines.append("  ping_timeout_ms: \(value)") }
+        if let value = gossip.indirectProbes { gossipLines.append("  indirect_probes: \(value)") }
+        if let value = gossip.pushPullIntervalMilliseconds { gossipLines.append("  push_pull_interval_ms: \(value)") }
+        if !gossipLines.isEmpty { lines += ["gossip:"] + gossipLines }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    private static func relative(_ path: String, to directory: String) -> String {
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+    }
+}
+
+/// A configuration that cannot be used, with the file and line at fault.
+struct ConfigError: Error, Equatable, CustomStringConvertible {
+    let file: String
+    let line: Int?
+    let message: String
+
+    init(file: String, line: Int?, _ message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    var description: String { line.map { "\(file):\($0): \(message)" } ?? "\(file): \(message)" }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import MeshCore
+import X509
+
+extension CACommand {
+    /// `meshnode ca revoke`: adds certificates to the federation's signed revocation list in
+    /// the CA directory (DESIGN.md, "Identity and PKI"). The operator then hands the file to a
+    /// node, whose gossip spreads it; nodes refuse the serials at the handshake and drop the
+    /// catalogues they signed.
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke certificates: writes the next version of \(SignedRevocationList.fileName) in --dir, signed by the CA."
+        )
+
+        @Option(help: "The CA directory made by `meshnode ca init`.")
+        var dir: String
+
+        @Option(name: .customLong("serial"), help: "Serial to revoke, as printed by issue-node (4a:3:ff) or openssl (4A03FF) (repeatable).")
+        var serials: [String] = []
+
+        @Option(name: .customLong("cert"), help: "PEM certificate file to revoke (repeatable).")
+        var certificates: [String] = []
+
+        func validate() throws {
+            if serials.isEmpty && certificates.isEmpty {
+                throw ValidationError("give at least one --serial or --cert to revoke")
+            }
+            for serial in serials {
+                do {
+                    _ = try Certificate.SerialNumber(parsing: serial)
+                } catch {
+                    throw ValidationError(error.message)
+                }
+            }
+        }
+
+        func run() throws {
+            let ca = try FederationCA.load(directory: dir)
+            var revoked: [Certificate.SerialNumber] = []
+            for serial in serials {
+                revoked.append(try Certificate.SerialNumber(parsing: serial))
+            }
+            for path in certificates {
+                let certificate = try PEMLoader.certificate(at: path)
+                guard certificate.issuer == ca.certificate.subject, ca.certificate.publicKey.isValidSignature(certificate.signature, for: certificate) else {
+                    throw ValidationError("'\(path)' is not issued by the CA in '\(dir)'; revoking it here would have no effect")
+                }
+                revoked.append(certificate.serialNumber)
+            }
+            let previous = try ca.loadRevocationList(directory: dir)
+            let signed = try ca.nextRevocationList(after: previous, revoking: revoked)
+            try ca.saveRevocationList(signed, directory: dir)
+            let list = try signed.verify(caCertificate: ca.certificate)
+            let added = list.serials.count - previous.serials.count
+            print("revocation list version \(list.version) in \(FederationCA.revocationListPath(directory: dir)): \(list.serials.count) revoked (\(added) new)")
+            for serial in revoked.map(\.normalised) where !previous.contains(serial) {
+                print("revoked serial \(serial)")
+            }
+        }
+    }
+}

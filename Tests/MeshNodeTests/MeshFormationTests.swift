@@ -1,0 +1,147 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import MeshNode
+
+/// Real `meshnode` processes on loopback: the mesh forms through one seed, detects a crash,
+/// takes a restarted node back, tells a leave from a death, and keeps strangers out.
+@Suite(.serialized) struct MeshFormationTests {
+    /// Fast gossip so that the test takes seconds: 200 ms probes, 100 ms ping timeout.
+    static let gossip = ["probe_interval_ms": 200, "ping_timeout_ms": 100, "push_pull_interval_ms": 2000]
+
+    final class Mesh: @unchecked Sendable {
+        let directory: TemporaryDirectory
+        var processes: [String: InteractiveProcess] = [:]
+
+        init() throws { directory = try TemporaryDirectory("oncomesh-mesh") }
+
+        func config(_ node: String) -> String { directory.file("\(node)/node.yaml") }
+
+        func initialise(_ node: String, port: Int, seed: Int, caDirectory: String) throws {
+            let result = try ProcessRunner.run(
+                CACommandTests.meshnode,
+                ["init", "--node-id", node, "--ca-dir", caDirectory, "--listen", "127.0.0.1:\(port)", "--seeds", "127.0.0.1:\(seed)", "--dir", directory.file(node)]
+            )
+            guard result.status == 0 else { throw TestSupportError("init \(node) failed: \(result.combinedOutput)") }
+            var yaml = try String(contentsOfFile: config(node), encoding: .utf8)
+            yaml += "gossip:\n" + MeshFormationTests.gossip.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)\n" }.joined()
+            try yaml.write(toFile: config(node), atomically: true, encoding: .utf8)
+        }
+
+        func start(_ node: String) throws {
+            processes[node] = try InteractiveProcess(CACommandTests.meshnode, ["run", "--config", config(node), "--log-level", "warning"])
+        }
+
+        func status(_ node: String) -> NodeStatus? {
+            try? NodeStatus.read(fromDirectory: directory.file(node))
+        }
+
+        /// Polls until `condition` holds for the statuses of `observers`, up to `timeout`.
+        func wait(for observers: [String], timeout: Duration, _ condition: (NodeStatus) -> Bool) async -> Duration? {
+            let start = ContinuousClock.now
+            while ContinuousClock.now - start < timeout {
+                if observers.allSatisfy({ status($0).map(condition) ?? false }) { return ContinuousClock.now - start }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            return nil
+        }
+
+        func stopAll() {
+            for process in processes.values { process.kill() }
+            processes.removeAll()
+            directory.remove()
+        }
+    }
+
+    static func freePorts(_ count: Int) throws -> [Int] {
+        var sockets: [Int32] = []
+        var ports: [Int] = []
+        defer { sockets.forEach { close($0) } }
+        for _ in 0..<count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+            sockets.append(fd)
+            ports.append(Int(UInt16(bigEndian: address.sin_port)))
+        }
+        return ports
+    }
+
+    static func state(_ status: NodeStatus, of node: String) -> String? {
+        status.members.first { $0.nodeID == node }?.status
+    }
+
+    @Test func eightNodesFormDetectACrashTakeItBackAndSeeALeave() async throws {
+        let mesh = try Mesh()
+        defer { mesh.stopAll() }
+        let ca = mesh.directory.file("ca")
+        _ = try ProcessRunner.run(CACommandTests.meshnode, ["ca", "init", "--dir", ca])
+        let names = (0..<8).map { "node-\($0)" }
+        let ports = try Self.freePorts(names.count)
+        for (index, name) in names.enumerated() {
+            try mesh.initialise(name, port: ports[index], seed: ports[0], caDirectory: ca)
+        }
+        for name in names { try mesh.start(name) }
+
+        // Formation: everyone lists everyone as alive.
+        let formed = await mesh.wait(for: names, timeout: .seconds(10)) { status in
+            names.allSatisfy { Self.state(status, of: $0) == "alive" }
+        }
+        #expect(formed != nil, "the mesh did not form: \(names.map { mesh.status($0)?.members.map { "\($0.nodeID)=\($0.status)" } ?? [] })")
+        guard let formed else { return }
+        print("mesh formation: 8 nodes through one seed all alive everywhere after \(formed) (settings \(Self.gossip))")
+
+        // A crash (SIGKILL) is detected by every other node.
+        let victim = names[5]
+        let survivors = names.filter { $0 != victim }
+        mesh.processes[victim]?.kill()
+        let detected = await mesh.wait(for: survivors, timeout: .seconds(20)) { Self.state($0, of: victim) == "dead" }
+        #expect(detected != nil, "\(victim) was not marked dead by all: \(survivors.map { Self.state(mesh.status($0)!, of: victim) ?? "?" })")
+        if let detected { print("crash detection: SIGKILLed node dead in every other node's view after \(detected)") }
+
+        // Restarted, it rejoins with a higher incarnation.
+        let deadIncarnation = mesh.status(survivors[0])?.members.first { $0.nodeID == victim }?.incarnation ?? 0
+        try mesh.start(victim)
+        let rejoined = await mesh.wait(for: survivors, timeout: .seconds(10)) { status in
+            guard let entry = status.members.first(where: { $0.nodeID == victim }) else { return false }
+            return entry.status == "alive" && entry.incarnation > deadIncarnation
+        }
+        #expect(rejoined != nil, "\(victim) did not rejoin")
+
+        // SIGTERM: seen as left, not dead.
+        let leaver = names[3]
+        let others = names.filter { $0 != leaver }
+        mesh.processes[leaver]?.terminate()
+        let left = await mesh.wait(for: others, timeout: .seconds(10)) { Self.state($0, of: leaver) == "left" }
+        #expect(left != nil, "\(leaver) was not seen as left: \(others.map { Self.state(mesh.status($0)!, of: leaver) ?? "?" })")
+    }
+
+    @Test func aNodeFromAnotherCANeverJoins() async throws {
+        let mesh = try Mesh()
+        defer { mesh.stopAll() }
+        let ca = mesh.directory.file("ca")
+        let otherCA = mesh.directory.file("other-ca")
+        _ = try ProcessRunner.run(CACommandTests.meshnode, ["ca", "init", "--dir", ca])
+        _ = try ProcessRunner.run(CACommandTests.meshnode, ["ca", "init", "--dir", otherCA])
+        let ports = try Self.freePorts(3)
+        try mesh.initialise("node-a", port: ports[0], seed: ports[1], caDirectory: ca)
+        try mesh.initialise("node-b", port: ports[1], seed: ports[0], caDirectory: ca)
+        try mesh.initialise("stranger", port: ports[2], seed: ports[0], caDirectory: otherCA)
+        for name in ["node-a", "node-b", "stranger"] { try mesh.start(name) }
+        let formed = await mesh.wait(for: ["node-a", "node-b"], timeout: .seconds(10)) { status in
+            Self.state(status, of: "node-a") == "alive" && Self.state(status, of: "node-b") == "alive"
+        }
+        #expect(formed != nil)
+        try await Task.sleep(for: .seconds(2))
+        for name in ["node-a", "node-b"] {
+            #expect(Self.state(mesh.status(name)!, of: "stranger") == nil, "\(name) lists the stranger")
+        }
+        #expect(mesh.status("stranger")?.members.map(\.nodeID) == ["stranger"])
+    }
+}
