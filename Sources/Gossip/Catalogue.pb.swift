@@ -351,6 +351,20 @@ public nonisolated struct WireCatalogueDigest: Sendable {
   public init() {}
 }
 
+/// The answer to a catalogue pull: the signed catalogues asked for that the answering node
+/// holds, exactly as their signers published them.
+public nonisolated struct WireCatalogueBundle: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var catalogues: [WireSignedCatalogue] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "oncomesh.gossip"
@@ -833,6 +847,36 @@ nonisolated extension WireCatalogueDigest.Entry: SwiftProtobuf.Message, SwiftPro
   public static func ==(lhs: WireCatalogueDigest.Entry, rhs: WireCatalogueDigest.Entry) -> Bool {
     if lhs.nodeID != rhs.nodeID {return false}
     if lhs.version != rhs.version {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireCatalogueBundle: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CatalogueBundle"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}catalogues\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.catalogues) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.catalogues.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.catalogues, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireCatalogueBundle, rhs: WireCatalogueBundle) -> Bool {
+    if lhs.catalogues != rhs.catalogues {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -16,6 +16,8 @@ final class NodeRuntime: Service, @unchecked Sendable {
     static let leaveGracePeriod: Duration = .milliseconds(500)
     /// How often `status.json` is rewritten.
     static let statusInterval: Duration = .seconds(1)
+    /// How often catalogue digests go out (one random live member per round).
+    static let catalogueRoundInterval: Duration = .milliseconds(500)
 
     private let config: NodeConfig
     private let logger: Logger
@@ -45,18 +47,59 @@ final class NodeRuntime: Service, @unchecked Sendable {
             now: .zero
         )
         let membership = MembershipShell(instance: instance, transport: transport, logger: logger) { _ in }
+
+        let snapshot = try SiteStore(path: config.databasePath).loadSnapshot()
+        let summary = snapshot.siteSummary
+        let aggregationKey = try AggregationKeyFile.loadOrCreate(directory: config.directory)
+        let revocations = RevocationFile(directory: config.directory)
+        let verifier = CatalogueVerifier(caCertificate: credential.caCertificate, revocations: try revocations.verifiedList(ca: credential.caCertificate) ?? .empty)
+        let config = self.config
+        let catalogues = CatalogueShell(
+            verifier: verifier,
+            transport: transport,
+            signer: try CatalogueSigner(credential: credential),
+            logger: logger
+        ) { version, now in
+            try CatalogueBuilder(schema: snapshot.schema).build(
+                nodeID: config.nodeID,
+                siteName: config.siteName,
+                country: config.country,
+                endpoints: [config.advertise.description],
+                summary: summary,
+                policy: config.cataloguePolicy,
+                aggregationPublicKey: Array(aggregationKey.publicKey.rawRepresentation),
+                version: version,
+                now: now
+            )
+        }
+        try await catalogues.republish()
         await membership.start(seeds: config.seeds.filter { $0 != config.advertise })
 
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 for await message in transport.messages {
-                    await self.handle(message, transport: transport, membership: membership)
+                    await self.handle(message, transport: transport, membership: membership, catalogues: catalogues)
                 }
             }
             tasks.addTask {
                 while !Task.isCancelled {
-                    await self.writeStatus(transport: transport, membership: membership)
+                    await self.writeStatus(transport: transport, membership: membership, catalogues: catalogues)
                     try await Task.sleep(for: Self.statusInterval)
+                }
+            }
+            tasks.addTask {
+                var seenRevocations = revocations.modificationDate()
+                while !Task.isCancelled {
+                    let live = await membership.members.filter { $0.nodeID != config.nodeID && $0.status.isAlive }.map(\.nodeID)
+                    await catalogues.round(liveMembers: live)
+                    // A list handed over by `meshnode revocations publish` lands in the folder.
+                    if let changed = revocations.modificationDate(), changed != seenRevocations {
+                        seenRevocations = changed
+                        if let list = try? revocations.load() {
+                            await self.adopt(list, catalogues: catalogues, transport: transport, liveMembers: live, revocations: revocations)
+                        }
+                    }
+                    try await Task.sleep(for: Self.catalogueRoundInterval)
                 }
             }
             // Runs until SIGTERM or SIGINT.
@@ -64,7 +107,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
             logger.info("leaving the mesh")
             await membership.leave()
             try? await Task.sleep(for: Self.leaveGracePeriod)
-            await self.writeStatus(transport: transport, membership: membership)
+            await self.writeStatus(transport: transport, membership: membership, catalogues: catalogues)
             tasks.cancelAll()
             await transport.shutdown()
         }
@@ -72,10 +115,22 @@ final class NodeRuntime: Service, @unchecked Sendable {
         logger.info("stopped")
     }
 
-    private func handle(_ message: InboundMessage, transport: MeshTransport, membership: MembershipShell) async {
+    private func handle(_ message: InboundMessage, transport: MeshTransport, membership: MembershipShell, catalogues: CatalogueShell) async {
         switch (message.envelope.kind, message.from) {
         case (.membership, .node(let node)):
             await membership.receive(message.envelope, from: node)
+        case (.catalogueDigest, .node(let node)):
+            // A pull waits for the peer; it must not hold up the membership messages behind it.
+            Task { await catalogues.receiveDigest(message.envelope, from: node) }
+        case (.cataloguePull, .node):
+            await catalogues.answerPull(message)
+        case (.revocationList, .node(let node)):
+            guard let list = try? SignedRevocationList(pemString: String(decoding: message.envelope.body, as: UTF8.self), source: "from \(node)") else {
+                logger.warning("dropping a malformed revocation list", metadata: ["peer": "\(node)"])
+                return
+            }
+            let live = await membership.members.filter { $0.nodeID != config.nodeID && $0.status.isAlive }.map(\.nodeID)
+            await adopt(list, catalogues: catalogues, transport: transport, liveMembers: live, revocations: RevocationFile(directory: config.directory))
         case (.echo, _) where message.envelope.direction == .request:
             var response = Envelope()
             response.kind = .echo
@@ -93,7 +148,21 @@ final class NodeRuntime: Service, @unchecked Sendable {
         }
     }
 
-    private func writeStatus(transport: MeshTransport, membership: MembershipShell) async {
+    /// Adopts a newer revocation list, keeps it in the node folder (so a restart keeps it)
+    /// and passes it on to the live members; an old or invalid list stops here, which ends
+    /// the flood.
+    private func adopt(_ list: SignedRevocationList, catalogues: CatalogueShell, transport: MeshTransport, liveMembers: [NodeID], revocations: RevocationFile) async {
+        guard await catalogues.adopt(list) else { return }
+        try? revocations.save(list)
+        var envelope = Envelope()
+        envelope.kind = .revocationList
+        envelope.body = Data(list.pemString().utf8)
+        for node in liveMembers {
+            try? await transport.send(envelope, to: node)
+        }
+    }
+
+    private func writeStatus(transport: MeshTransport, membership: MembershipShell, catalogues: CatalogueShell) async {
         let members = await membership.members
         let status = NodeStatus(
             nodeID: config.nodeID.rawValue,
@@ -106,8 +175,15 @@ final class NodeRuntime: Service, @unchecked Sendable {
             members: members.map {
                 NodeStatus.MemberEntry(nodeID: $0.nodeID.rawValue, address: $0.address, status: Self.name($0.status), incarnation: $0.status.incarnation)
             },
-            catalogues: [],
-            catalogueRejections: [:],
+            catalogues: await catalogues.catalogues.map { verified in
+                NodeStatus.CatalogueEntry(
+                    nodeID: verified.catalogue.nodeID.rawValue,
+                    version: verified.catalogue.version,
+                    expiresAt: Date(timeIntervalSince1970: Double(verified.catalogue.expiresAtMilliseconds) / 1000),
+                    subjects: verified.catalogue.datasets.map { "\($0.subjects)" }.joined(separator: ", ")
+                )
+            },
+            catalogueRejections: await catalogues.rejections,
             connectedPeers: await transport.connectedPeers.map(\.rawValue)
         )
         do {
@@ -127,7 +203,21 @@ final class NodeRuntime: Service, @unchecked Sendable {
     }
 }
 
+extension MemberStatus {
+    var isAlive: Bool { if case .alive = self { true } else { false } }
+}
+
 extension NodeConfig {
+    /// The policy as the catalogue publishes it.
+    var cataloguePolicy: CataloguePolicy {
+        CataloguePolicy(
+            minimumCellSize: policy.k,
+            allowedQueryKinds: Set(policy.allowedQueryKinds.compactMap(CataloguePolicy.QueryKind.init(rawValue:))),
+            maximumCellsPerQuery: policy.maxCells,
+            allowedResearchers: Set(policy.allowedResearchers.compactMap { try? ResearcherID($0) })
+        )
+    }
+
     /// SWIM settings: the defaults with the file's overrides.
     var swimSettings: SWIMSettings {
         var settings = SWIMSettings()

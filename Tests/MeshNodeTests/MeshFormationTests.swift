@@ -89,13 +89,27 @@ import Testing
         }
         for name in names { try mesh.start(name) }
 
-        // Formation: everyone lists everyone as alive.
+        // Formation: everyone lists everyone as alive and holds every verified catalogue.
         let formed = await mesh.wait(for: names, timeout: .seconds(10)) { status in
-            names.allSatisfy { Self.state(status, of: $0) == "alive" }
+            names.allSatisfy { Self.state(status, of: $0) == "alive" } && Set(status.catalogues.map(\.nodeID)) == Set(names)
         }
         #expect(formed != nil, "the mesh did not form: \(names.map { mesh.status($0)?.members.map { "\($0.nodeID)=\($0.status)" } ?? [] })")
         guard let formed else { return }
-        print("mesh formation: 8 nodes through one seed all alive everywhere after \(formed) (settings \(Self.gossip))")
+        print("mesh formation: 8 nodes through one seed, all alive with all 8 verified catalogues everywhere after \(formed) (settings \(Self.gossip))")
+
+        // Revocation: the CA revokes node-6; handed to one node, the list spreads and every
+        // node drops node-6's catalogue.
+        let revoked = names[6]
+        let revoke = try ProcessRunner.run(CACommandTests.meshnode, ["ca", "revoke", "--dir", ca, "--cert", mesh.directory.file("\(revoked)/node.crt")])
+        #expect(revoke.status == 0, "\(revoke.combinedOutput)")
+        let publish = try ProcessRunner.run(
+            CACommandTests.meshnode, ["revocations", "publish", "--config", mesh.config(names[0]), "--file", ca + "/revocations.pem"]
+        )
+        #expect(publish.status == 0, "\(publish.combinedOutput)")
+        let dropped = await mesh.wait(for: names.filter { $0 != revoked }, timeout: .seconds(10)) { status in
+            !status.catalogues.contains { $0.nodeID == revoked }
+        }
+        #expect(dropped != nil, "the revoked node's catalogue is still held")
 
         // A crash (SIGKILL) is detected by every other node.
         let victim = names[5]
@@ -112,7 +126,7 @@ import Testing
             guard let entry = status.members.first(where: { $0.nodeID == victim }) else { return false }
             return entry.status == "alive" && entry.incarnation > deadIncarnation
         }
-        #expect(rejoined != nil, "\(victim) did not rejoin")
+        #expect(rejoined != nil, "\(victim) did not rejoin: \(survivors.map { mesh.status($0)?.members.first { $0.nodeID == victim }.map { "\($0.status)/\($0.incarnation)" } ?? "?" }), its own view: \(mesh.status(victim)?.members.map { "\($0.nodeID)=\($0.status)" } ?? [])")
 
         // SIGTERM: seen as left, not dead.
         let leaver = names[3]
