@@ -29,7 +29,8 @@ test: deps
 demo: deps
 	$(SWIFT) build --product meshnode
 	rm -rf $(DEMO_DIR)
-	$$($(SWIFT) build --show-bin-path)/meshnode demo --dir $(DEMO_DIR)
+	$$($(SWIFT) build --show-bin-path)/meshnode demo --dir $(DEMO_DIR)/transport
+	scripts/mesh-demo.sh "$$($(SWIFT) build --show-bin-path)/meshnode" $(DEMO_DIR)/mesh
 
 # Regenerates the Swift of every Sources/<Module>/*.proto next to it (the generated files are
 # committed). The swift-protobuf plugin is built from the resolved dependency the first time.

@@ -104,7 +104,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
             }
             // Runs until SIGTERM or SIGINT.
             try? await gracefulShutdown()
-            logger.info("leaving the mesh")
+            logger.notice("leaving the mesh")
             await membership.leave()
             try? await Task.sleep(for: Self.leaveGracePeriod)
             await self.writeStatus(transport: transport, membership: membership, catalogues: catalogues)
