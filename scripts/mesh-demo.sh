@@ -42,7 +42,7 @@ for attempt in $(seq 1 120); do
   sleep 0.25
   ready=0
   for name in "${NAMES[@]}"; do
-    status=$("$MESHNODE" status --config "$DIR/$name/node.yaml" --json 2>/dev/null || true)
+    status=$("$MESHNODE" status --config "$DIR/$name/node.yaml" --format json --timeout 2 2>/dev/null || true)
     alive=$(printf '%s' "$status" | grep -c '"status" : "alive"' || true)
     catalogues=$(printf '%s' "$status" | grep -c '"version"' || true)
     if [ "$alive" -eq "$N" ] && [ "$catalogues" -eq "$N" ]; then ready=$((ready + 1)); fi

@@ -40,6 +40,10 @@ actor CatalogueShell {
     }
 
     var catalogues: [VerifiedCatalogue] { store.catalogues }
+    /// The revocation list the verifier uses, if any has been adopted.
+    var revocationsInForce: RevocationList? {
+        store.verifier.revocations == .empty ? nil : store.verifier.revocations
+    }
     var rejections: [String: Int] { Dictionary(uniqueKeysWithValues: store.rejections.map { ("\($0.key)", $0.value) }) }
 
     /// Builds, signs and holds a new version of this node's catalogue. Versions are the

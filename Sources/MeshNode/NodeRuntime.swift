@@ -52,7 +52,9 @@ final class NodeRuntime: Service, @unchecked Sendable {
         let summary = snapshot.siteSummary
         let aggregationKey = try AggregationKeyFile.loadOrCreate(directory: config.directory)
         let revocations = RevocationFile(directory: config.directory)
-        let verifier = CatalogueVerifier(caCertificate: credential.caCertificate, revocations: try revocations.verifiedList(ca: credential.caCertificate) ?? .empty)
+        let heldRevocations = try revocations.verifiedList(ca: credential.caCertificate) ?? .empty
+        await transport.apply(heldRevocations)
+        let verifier = CatalogueVerifier(caCertificate: credential.caCertificate, revocations: heldRevocations)
         let config = self.config
         let catalogues = CatalogueShell(
             verifier: verifier,
@@ -131,6 +133,16 @@ final class NodeRuntime: Service, @unchecked Sendable {
             }
             let live = await membership.members.filter { $0.nodeID != config.nodeID && $0.status.isAlive }.map(\.nodeID)
             await adopt(list, catalogues: catalogues, transport: transport, liveMembers: live, revocations: RevocationFile(directory: config.directory))
+        case (.status, let peer) where message.envelope.direction == .request:
+            var response = Envelope()
+            response.kind = .status
+            if peer == .node(config.nodeID) {
+                response.body = (try? await currentStatus(transport: transport, membership: membership, catalogues: catalogues).encoded()) ?? Data()
+            } else {
+                response.status = .refused
+                response.statusMessage = "a node's status is given only to the node's own identity, not to \(peer)"
+            }
+            try? await transport.reply(to: message, with: response)
         case (.echo, _) where message.envelope.direction == .request:
             var response = Envelope()
             response.kind = .echo
@@ -152,7 +164,10 @@ final class NodeRuntime: Service, @unchecked Sendable {
     /// and passes it on to the live members; an old or invalid list stops here, which ends
     /// the flood.
     private func adopt(_ list: SignedRevocationList, catalogues: CatalogueShell, transport: MeshTransport, liveMembers: [NodeID], revocations: RevocationFile) async {
-        guard await catalogues.adopt(list) else { return }
+        guard await catalogues.adopt(list), let verified = await catalogues.revocationsInForce else { return }
+        // Revoked peers are refused from now on and their open connections closed; the
+        // membership then sees them fail their probes and declares them dead.
+        await transport.apply(verified)
         try? revocations.save(list)
         var envelope = Envelope()
         envelope.kind = .revocationList
@@ -163,8 +178,16 @@ final class NodeRuntime: Service, @unchecked Sendable {
     }
 
     private func writeStatus(transport: MeshTransport, membership: MembershipShell, catalogues: CatalogueShell) async {
+        do {
+            try await currentStatus(transport: transport, membership: membership, catalogues: catalogues).write(toDirectory: config.directory)
+        } catch {
+            logger.warning("cannot write the status file", metadata: ["reason": "\(error)"])
+        }
+    }
+
+    private func currentStatus(transport: MeshTransport, membership: MembershipShell, catalogues: CatalogueShell) async -> NodeStatus {
         let members = await membership.members
-        let status = NodeStatus(
+        return NodeStatus(
             nodeID: config.nodeID.rawValue,
             processID: getpid(),
             startedAt: startedAt,
@@ -186,11 +209,6 @@ final class NodeRuntime: Service, @unchecked Sendable {
             catalogueRejections: await catalogues.rejections,
             connectedPeers: await transport.connectedPeers.map(\.rawValue)
         )
-        do {
-            try status.write(toDirectory: config.directory)
-        } catch {
-            logger.warning("cannot write the status file", metadata: ["reason": "\(error)"])
-        }
     }
 
     static func name(_ status: MemberStatus) -> String {

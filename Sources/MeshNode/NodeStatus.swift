@@ -1,10 +1,9 @@
 import Foundation
 
-/// What a running node reports about itself: written by `meshnode run` to `status.json` in
-/// the node folder (atomically, about once a second) and read by `meshnode status`.
-///
-/// A file rather than a network endpoint: the operator who runs the node owns the folder,
-/// so no credential or port is needed to ask a node how it is.
+/// What a running node reports about itself. `meshnode status` asks the node for it over
+/// the node's own mutual-TLS port, with the node's own identity; the node also keeps a copy
+/// in `status.json` in its folder (rewritten atomically about once a second) for
+/// monitoring tools that read files.
 struct NodeStatus: Codable, Equatable {
     struct MemberEntry: Codable, Equatable {
         var nodeID: String
@@ -34,11 +33,21 @@ struct NodeStatus: Codable, Equatable {
 
     static let fileName = "status.json"
 
-    func write(toDirectory directory: String) throws {
+    func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
-        let data = try encoder.encode(self)
+        return try encoder.encode(self)
+    }
+
+    static func decoded(_ data: Data) throws -> NodeStatus {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(NodeStatus.self, from: data)
+    }
+
+    func write(toDirectory directory: String) throws {
+        let data = try encoded()
         let path = directory + "/" + Self.fileName
         let temporary = path + ".tmp"
         try data.write(to: URL(fileURLWithPath: temporary))
@@ -46,8 +55,6 @@ struct NodeStatus: Codable, Equatable {
     }
 
     static func read(fromDirectory directory: String) throws -> NodeStatus {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(NodeStatus.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/" + fileName)))
+        try decoded(Data(contentsOf: URL(fileURLWithPath: directory + "/" + fileName)))
     }
 }

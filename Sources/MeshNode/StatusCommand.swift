@@ -1,54 +1,82 @@
 import ArgumentParser
 import Foundation
+import Logging
+import MeshCore
+import NIOPosix
+import Transport
 
-/// `meshnode status`: the members and catalogues a running node sees.
-struct StatusCommand: ParsableCommand {
+/// `meshnode status`: asks a running node, over its own mutual-TLS port and with the
+/// node's own identity, for the members and catalogues it sees.
+struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the members and verified catalogues a running node sees."
+        abstract: "Ask a running node for the members and verified catalogues it sees."
     )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, json
+    }
 
     @Option(help: "The node's configuration file.")
     var config: String
 
-    @Flag(help: "Print the raw status as JSON.")
-    var json = false
+    @Option(help: "Output format: table or json.")
+    var format: Format = .table
 
-    /// A status older than this means the node is not running (it rewrites it every second).
-    static let staleAfterSeconds: TimeInterval = 5
+    @Option(help: "Seconds to wait for the node.")
+    var timeout: Double = 5
 
-    func run() throws {
+    func run() async throws {
         let node = try NodeConfig.load(path: config)
+        let credential = try Credential.load(certificatePath: node.certificatePath, keyPath: node.keyPath, caPath: node.caPath)
+        var logger = Logger(label: "oncomesh.status")
+        logger.logLevel = .critical
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let transport = try MeshTransport(credential: credential, eventLoop: group.next(), logger: logger)
         let status: NodeStatus
         do {
-            status = try NodeStatus.read(fromDirectory: node.directory)
+            let host = ["0.0.0.0", "::"].contains(node.listen.host) ? "127.0.0.1" : node.listen.host
+            _ = try await transport.connect(to: PeerAddress(host: host, port: node.listen.port), expecting: node.nodeID)
+            var request = Envelope()
+            request.kind = .status
+            let response = try await transport.request(request, to: node.nodeID, timeout: .milliseconds(Int64(timeout * 1000)))
+            status = try NodeStatus.decoded(response.body)
         } catch {
-            throw CommandFailure("node \(node.nodeID) has no status in \(node.directory); is it running? (start it with `meshnode run --config \(config)`)")
+            await transport.shutdown()
+            try? await group.shutdownGracefully()
+            throw CommandFailure("node \(node.nodeID) did not answer on \(node.listen): \(error); is it running? (start it with `meshnode run --config \(config)`)")
         }
-        let age = Date().timeIntervalSince(status.updatedAt)
-        let running = age < Self.staleAfterSeconds && kill(status.processID, 0) == 0
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
-            print(String(decoding: try encoder.encode(status), as: UTF8.self))
-            return
+        await transport.shutdown()
+        try? await group.shutdownGracefully()
+        switch format {
+        case .json:
+            print(String(decoding: try status.encoded(), as: UTF8.self))
+        case .table:
+            print(Self.table(status), terminator: "")
         }
-        print("node \(status.nodeID) on \(status.listen), pid \(status.processID), \(running ? "running" : "NOT RUNNING (status is \(Int(age)) s old)")")
-        print("incarnation \(status.incarnation), local health \(status.localHealth), connected to \(status.connectedPeers.count) peers")
-        print("")
-        print("members (\(status.members.count)):")
+    }
+
+    static func table(_ status: NodeStatus) -> String {
+        var lines = [
+            "node \(status.nodeID) on \(status.listen), pid \(status.processID), up since \(ISO8601DateFormatter().string(from: status.startedAt))",
+            "incarnation \(status.incarnation), local health \(status.localHealth), connected to \(status.connectedPeers.count) peers",
+            "",
+            "members (\(status.members.count)):",
+        ]
         for member in status.members.sorted(by: { $0.nodeID < $1.nodeID }) {
-            print("  \(member.nodeID.padding(toLength: 24, withPad: " ", startingAt: 0)) \(member.status.padding(toLength: 8, withPad: " ", startingAt: 0)) incarnation \(member.incarnation)  \(member.address)")
+            lines.append(
+                "  \(member.nodeID.padding(toLength: 24, withPad: " ", startingAt: 0)) \(member.status.padding(toLength: 8, withPad: " ", startingAt: 0)) incarnation \(member.incarnation)  \(member.address)"
+            )
         }
-        print("")
-        print("verified catalogues (\(status.catalogues.count)):")
+        lines += ["", "verified catalogues (\(status.catalogues.count)):"]
         for catalogue in status.catalogues.sorted(by: { $0.nodeID < $1.nodeID }) {
-            print("  \(catalogue.nodeID.padding(toLength: 24, withPad: " ", startingAt: 0)) version \(catalogue.version)  subjects \(catalogue.subjects)  expires \(ISO8601DateFormatter().string(from: catalogue.expiresAt))")
+            lines.append(
+                "  \(catalogue.nodeID.padding(toLength: 24, withPad: " ", startingAt: 0)) version \(catalogue.version)  subjects \(catalogue.subjects)  expires \(ISO8601DateFormatter().string(from: catalogue.expiresAt))"
+            )
         }
         if !status.catalogueRejections.isEmpty {
-            print("")
-            print("rejected catalogues: " + status.catalogueRejections.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            lines += ["", "rejected catalogues: " + status.catalogueRejections.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")]
         }
+        return lines.joined(separator: "\n") + "\n"
     }
 }

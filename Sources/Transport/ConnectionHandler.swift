@@ -1,5 +1,6 @@
 import MeshCore
 import NIOCore
+import X509
 
 /// The last handler of every connection: hands authenticated identities, envelopes,
 /// writability changes and the end of the connection to the ``MeshTransport`` that owns it.
@@ -12,6 +13,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     let dialedLocally: Bool
     private var identity: PeerIdentity?
     private var closeReason: String?
+    /// The serial of the peer's certificate once authenticated.
+    private(set) var peerSerial: Certificate.SerialNumber?
 
     init(transport: MeshTransport, id: ConnectionID, dialedLocally: Bool) {
         self.transport = transport
@@ -23,6 +26,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         switch event {
         case let authenticated as PeerAuthenticatedEvent:
             identity = authenticated.identity
+            peerSerial = authenticated.serial
             transport.connectionAuthenticated(self, channel: context.channel, event: authenticated)
         case let idle as IdleStateHandler.IdleStateEvent where idle == .all:
             closeReason = "idle"

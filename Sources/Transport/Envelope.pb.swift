@@ -53,6 +53,10 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
 
   /// A CA-signed revocation list, one-way.
   case revocationList // = 5
+
+  /// Request for a node's status (members, catalogues); answered only to the node's own
+  /// identity, which is how `meshnode status` asks a running node over its mTLS port.
+  case status // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -67,6 +71,7 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
     case 3: self = .catalogueDigest
     case 4: self = .cataloguePull
     case 5: self = .revocationList
+    case 6: self = .status
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -79,6 +84,7 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
     case .catalogueDigest: return 3
     case .cataloguePull: return 4
     case .revocationList: return 5
+    case .status: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -91,6 +97,7 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
     .catalogueDigest,
     .cataloguePull,
     .revocationList,
+    .status,
   ]
 
 }
@@ -217,7 +224,7 @@ public nonisolated struct Envelope: Sendable {
 fileprivate nonisolated let _protobuf_package = "oncomesh.transport"
 
 nonisolated extension MessageKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MESSAGE_KIND_UNSPECIFIED\0\u{1}MESSAGE_KIND_ECHO\0\u{1}MESSAGE_KIND_MEMBERSHIP\0\u{1}MESSAGE_KIND_CATALOGUE_DIGEST\0\u{1}MESSAGE_KIND_CATALOGUE_PULL\0\u{1}MESSAGE_KIND_REVOCATION_LIST\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MESSAGE_KIND_UNSPECIFIED\0\u{1}MESSAGE_KIND_ECHO\0\u{1}MESSAGE_KIND_MEMBERSHIP\0\u{1}MESSAGE_KIND_CATALOGUE_DIGEST\0\u{1}MESSAGE_KIND_CATALOGUE_PULL\0\u{1}MESSAGE_KIND_REVOCATION_LIST\0\u{1}MESSAGE_KIND_STATUS\0")
 }
 
 nonisolated extension MessageDirection: SwiftProtobuf._ProtoNameProviding {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MeshCore
 import NIOCore
+import NIOConcurrencyHelpers
 import NIOPosix
 import NIOSSL
 
@@ -86,6 +87,8 @@ public final class MeshTransport: @unchecked Sendable {
     private var serverChannel: (any Channel)?
     private var isShutDown = false
     private var droppedInboundMessages = 0
+    /// Read by every handshake; replaced by ``apply(_:)``.
+    private let revocations = NIOLockedValueBox(RevocationList.empty)
 
     private struct PendingRequest {
         let peer: PeerIdentity
@@ -253,6 +256,24 @@ public final class MeshTransport: @unchecked Sendable {
         }
     }
 
+    /// Puts a newer revocation list in force: later handshakes with a revoked certificate are
+    /// refused, and open connections of revoked peers are closed now.
+    public func apply(_ list: RevocationList) async {
+        let current = revocations.withLockedValue { $0 }
+        guard list.supersedes(current) else { return }
+        revocations.withLockedValue { $0 = list }
+        await eventLoop.submit {
+            for (_, channel) in self.channels {
+                guard let handler = try? channel.pipeline.syncOperations.handler(type: ConnectionHandler.self),
+                    let serial = handler.peerSerial, list.contains(serial)
+                else { continue }
+                self.logger.warning("closing the connection of a revoked certificate", metadata: ["connection": "\(handler.id)"])
+                handler.markClosing(reason: "certificate revoked (revocation list version \(list.version))")
+                channel.close(promise: nil)
+            }
+        }.getResult().get(or: ())
+    }
+
     /// Authenticated connections currently open (to nodes and researchers).
     public var openConnectionCount: Int {
         get async { await eventLoop.submit { self.channels.count }.getResult().get(or: 0) }
@@ -399,7 +420,12 @@ public final class MeshTransport: @unchecked Sendable {
         let handshakeDeadline = channel.eventLoop.scheduleTask(in: TimeAmount(settings.handshakeTimeout)) {
             channel.close(promise: nil)
         }
-        let identityHandler = PeerIdentityHandler(expectation: expectation, logger: logger) { reason in
+        let revocations = self.revocations
+        let identityHandler = PeerIdentityHandler(
+            expectation: expectation,
+            logger: logger,
+            revocations: { revocations.withLockedValue { $0 } }
+        ) { reason in
             self.eventsContinuation.yield(.refused(remoteAddress: remote, reason: reason))
         }
         let sync = channel.pipeline.syncOperations
@@ -445,7 +471,9 @@ public final class MeshTransport: @unchecked Sendable {
             channel.close(promise: nil)
             return
         }
-        guard case .node(let node) = identity, identity != localIdentity else { return }
+        // A node never links to itself, except to dial its own port as a client (that is
+        // how `meshnode status` asks a running node, with the node's own identity).
+        guard case .node(let node) = identity, identity != localIdentity || handler.dialedLocally else { return }
         var link = links[node] ?? makeLink(for: node)
         let action = link.connectionAuthenticated(handler.id, dialedLocally: handler.dialedLocally)
         links[node] = link

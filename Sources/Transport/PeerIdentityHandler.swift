@@ -8,7 +8,8 @@ import X509
 /// Sits right after the TLS handler. When the handshake completes it reads the identity
 /// from the peer certificate's SAN URI (BoringSSL has already verified the chain to the
 /// federation CA and the validity period) and checks it against what this side accepts:
-/// the roles allowed on this connection and, when dialing, the node ID that was dialed.
+/// the roles allowed on this connection, the revocation list in force and, when dialing,
+/// the node ID that was dialed.
 ///
 /// On success it fires ``PeerAuthenticatedEvent`` down the pipeline; on failure (including
 /// a failed handshake: no client certificate, another CA, expired, TLS 1.2) it reports the
@@ -27,14 +28,22 @@ final class PeerIdentityHandler: ChannelInboundHandler, RemovableChannelHandler 
     private let expectation: Expectation
     private let logger: Logger
     private let onRefused: @Sendable (String) -> Void
+    /// The revocation list in force when the handshake completes.
+    private let revocations: @Sendable () -> RevocationList
     private var authenticated: PeerIdentity?
     private var refused = false
     /// Called once the identity is accepted (the shell cancels its handshake timer).
     var onAuthenticated: (() -> Void)?
 
-    init(expectation: Expectation, logger: Logger, onRefused: @escaping @Sendable (String) -> Void) {
+    init(
+        expectation: Expectation,
+        logger: Logger,
+        revocations: @escaping @Sendable () -> RevocationList,
+        onRefused: @escaping @Sendable (String) -> Void
+    ) {
         self.expectation = expectation
         self.logger = logger
+        self.revocations = revocations
         self.onRefused = onRefused
     }
 
@@ -45,12 +54,12 @@ final class PeerIdentityHandler: ChannelInboundHandler, RemovableChannelHandler 
         }
         context.fireUserInboundEventTriggered(event)
         do {
-            let identity = try identify(context: context)
+            let (identity, serial) = try identify(context: context)
             authenticated = identity
             onAuthenticated?()
             let version = try? context.pipeline.syncOperations.handler(type: NIOSSLHandler.self).tlsVersion
             context.fireUserInboundEventTriggered(
-                PeerAuthenticatedEvent(identity: identity, tlsVersion: version.map(Self.describe(version:)) ?? "unknown")
+                PeerAuthenticatedEvent(identity: identity, tlsVersion: version.map(Self.describe(version:)) ?? "unknown", serial: serial)
             )
         } catch {
             refuse(context: context, reason: error.description)
@@ -88,7 +97,7 @@ final class PeerIdentityHandler: ChannelInboundHandler, RemovableChannelHandler 
         context.close(promise: nil)
     }
 
-    private func identify(context: ChannelHandlerContext) throws(PKIError) -> PeerIdentity {
+    private func identify(context: ChannelHandlerContext) throws(PKIError) -> (PeerIdentity, Certificate.SerialNumber) {
         let peerCertificate: NIOSSLCertificate?
         do {
             peerCertificate = try context.pipeline.syncOperations.handler(type: NIOSSLHandler.self).peerCertificate
@@ -105,13 +114,17 @@ final class PeerIdentityHandler: ChannelInboundHandler, RemovableChannelHandler 
             throw PKIError(.invalidIdentity, "peer certificate cannot be parsed: \(error)")
         }
         let identity = try CertificateIdentity.identity(of: certificate)
+        let list = revocations()
+        if list.contains(certificate.serialNumber) {
+            throw PKIError(.invalidIdentity, "the certificate of \(identity) (serial \(certificate.serialNumber)) is revoked (revocation list version \(list.version))")
+        }
         guard expectation.allowedRoles.contains(identity.role) else {
             throw PKIError(.invalidIdentity, "\(identity) may not open this kind of connection (allowed: \(expectation.allowedRoles.map(\.rawValue).sorted().joined(separator: ", ")))")
         }
         if let expected = expectation.expectedNode, identity != .node(expected) {
             throw PKIError(.invalidIdentity, "dialed node \(expected) but the peer is \(identity)")
         }
-        return identity
+        return (identity, certificate.serialNumber)
     }
 
     static func describe(version: TLSVersion) -> String {
@@ -135,4 +148,6 @@ final class PeerIdentityHandler: ChannelInboundHandler, RemovableChannelHandler 
 struct PeerAuthenticatedEvent: Sendable {
     let identity: PeerIdentity
     let tlsVersion: String
+    /// The serial of the peer's certificate, to close the connection if it is revoked later.
+    let serial: Certificate.SerialNumber
 }

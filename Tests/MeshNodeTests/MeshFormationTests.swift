@@ -110,10 +110,17 @@ import Testing
             !status.catalogues.contains { $0.nodeID == revoked }
         }
         #expect(dropped != nil, "the revoked node's catalogue is still held")
+        // Its connections are refused, so it fails its probes and is declared dead.
+        let excluded = await mesh.wait(for: names.filter { $0 != revoked }, timeout: .seconds(20)) { status in
+            Self.state(status, of: revoked) == "dead"
+        }
+        #expect(excluded != nil, "the revoked node is still a member: \(names.map { mesh.status($0).flatMap { Self.state($0, of: revoked) } ?? "?" })")
+        mesh.processes[revoked]?.kill()
+        let remaining = names.filter { $0 != revoked }
 
         // A crash (SIGKILL) is detected by every other node.
-        let victim = names[5]
-        let survivors = names.filter { $0 != victim }
+        let victim = remaining[4]
+        let survivors = remaining.filter { $0 != victim }
         mesh.processes[victim]?.kill()
         let detected = await mesh.wait(for: survivors, timeout: .seconds(20)) { Self.state($0, of: victim) == "dead" }
         #expect(detected != nil, "\(victim) was not marked dead by all: \(survivors.map { Self.state(mesh.status($0)!, of: victim) ?? "?" })")
@@ -129,8 +136,8 @@ import Testing
         #expect(rejoined != nil, "\(victim) did not rejoin: \(survivors.map { mesh.status($0)?.members.first { $0.nodeID == victim }.map { "\($0.status)/\($0.incarnation)" } ?? "?" }), its own view: \(mesh.status(victim)?.members.map { "\($0.nodeID)=\($0.status)" } ?? [])")
 
         // SIGTERM: seen as left, not dead.
-        let leaver = names[3]
-        let others = names.filter { $0 != leaver }
+        let leaver = remaining[3]
+        let others = remaining.filter { $0 != leaver }
         mesh.processes[leaver]?.terminate()
         let left = await mesh.wait(for: others, timeout: .seconds(10)) { Self.state($0, of: leaver) == "left" }
         #expect(left != nil, "\(leaver) was not seen as left: \(others.map { Self.state(mesh.status($0)!, of: leaver) ?? "?" })")

@@ -160,7 +160,7 @@ import Testing
     @Test func idleConnectionsCloseAndRedialOnDemand() async throws {
         let federation = try TestFederation()
         var settings = TransportSettings()
-        settings.idleTimeout = .milliseconds(200)
+        settings.idleTimeout = .seconds(1)
         let a = try federation.transport(try federation.node("a"), settings: settings)
         let b = try federation.transport(try federation.node("b"))
         let recorder = EventRecorder(a)
