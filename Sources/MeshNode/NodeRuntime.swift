@@ -1,3 +1,4 @@
+import Aggregation
 import Foundation
 import Gossip
 import Logging
@@ -33,9 +34,20 @@ final class NodeRuntime: Service, @unchecked Sendable {
         guard try credential.identity == .node(config.nodeID) else {
             throw CommandFailure("\(config.certificatePath) is the certificate of \(try credential.identity), not of node \(config.nodeID)")
         }
+        do {
+            _ = try FederationChain(caCertificate: credential.caCertificate).validate([credential.certificate], at: Date())
+        } catch {
+            throw CommandFailure("\(config.certificatePath) cannot be used with the CA in \(config.caPath): \(error)")
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let transport = try MeshTransport(credential: credential, eventLoop: group.next(), logger: logger)
-        let bound = try await transport.listen(host: config.listen.host, port: config.listen.port)
+        let bound: SocketAddress
+        do {
+            bound = try await transport.listen(host: config.listen.host, port: config.listen.port)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw CommandFailure("cannot listen on \(config.listen) (the 'listen' setting of the configuration): \(error); is another node running on this port?")
+        }
         logger.info("node listening", metadata: ["address": "\(bound)", "advertise": "\(config.advertise)"])
 
         var system = SystemRandomNumberGenerator()
@@ -48,8 +60,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
         )
         let membership = MembershipShell(instance: instance, transport: transport, logger: logger) { _ in }
 
-        let snapshot = try SiteStore(path: config.databasePath).loadSnapshot()
-        let summary = snapshot.siteSummary
+        let site = SiteData(snapshot: try SiteStore(path: config.databasePath).loadSnapshot())
         let aggregationKey = try AggregationKeyFile.loadOrCreate(directory: config.directory)
         let revocations = RevocationFile(directory: config.directory)
         let heldRevocations = try revocations.verifiedList(ca: credential.caCertificate) ?? .empty
@@ -62,7 +73,8 @@ final class NodeRuntime: Service, @unchecked Sendable {
             signer: try CatalogueSigner(credential: credential),
             logger: logger
         ) { version, now in
-            try CatalogueBuilder(schema: snapshot.schema).build(
+            let (schema, summary) = site.current
+            return try CatalogueBuilder(schema: schema).build(
                 nodeID: config.nodeID,
                 siteName: config.siteName,
                 country: config.country,
@@ -91,7 +103,18 @@ final class NodeRuntime: Service, @unchecked Sendable {
             }
             tasks.addTask {
                 var seenRevocations = revocations.modificationDate()
+                var seenData = Self.modificationDate(config.databasePath)
                 while !Task.isCancelled {
+                    // New data (a re-import) gives a new catalogue version at once.
+                    if let changed = Self.modificationDate(config.databasePath), changed != seenData {
+                        seenData = changed
+                        do {
+                            site.replace(with: try SiteStore(path: config.databasePath).loadSnapshot())
+                            try await catalogues.republish()
+                        } catch {
+                            self.logger.error("cannot reload the site data", metadata: ["reason": "\(error)"])
+                        }
+                    }
                     let live = await membership.members.filter { $0.nodeID != config.nodeID && $0.status.isAlive }.map(\.nodeID)
                     await catalogues.round(liveMembers: live)
                     // A list handed over by `meshnode revocations publish` lands in the folder.
@@ -211,6 +234,10 @@ final class NodeRuntime: Service, @unchecked Sendable {
         )
     }
 
+    static func modificationDate(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+
     static func name(_ status: MemberStatus) -> String {
         switch status {
         case .alive: "alive"
@@ -218,6 +245,31 @@ final class NodeRuntime: Service, @unchecked Sendable {
         case .dead: "dead"
         case .left: "left"
         }
+    }
+}
+
+/// The site data the catalogue describes, replaced when the database changes.
+final class SiteData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var schema: Schema
+    private var summary: SiteSummary
+
+    init(snapshot: ColumnarSnapshot) {
+        schema = snapshot.schema
+        summary = snapshot.siteSummary
+    }
+
+    var current: (Schema, SiteSummary) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (schema, summary)
+    }
+
+    func replace(with snapshot: ColumnarSnapshot) {
+        lock.lock()
+        schema = snapshot.schema
+        summary = snapshot.siteSummary
+        lock.unlock()
     }
 }
 
