@@ -62,6 +62,30 @@ public enum FixedPoint {
         return try? parse(text, scale: scale).get()
     }
 
+    /// A decimal in fixed-point units, as the integers just below and above it (equal when
+    /// the decimal is exact at the scale), clamped to the Int64 range.
+    public struct Bound: Sendable, Equatable {
+        public let floor: Int64
+        public let ceiling: Int64
+    }
+
+    /// The fixed-point integers around `decimal` at `scale`: comparisons of fixed-point
+    /// values with a literal of any precision stay exact (v > 63.45 at scale 1 is v > 634).
+    public static func bound(_ decimal: Decimal, scale: Int) -> Bound {
+        var scaled = decimal
+        for _ in 0..<scale { scaled *= 10 }
+        var floor = Decimal()
+        var ceiling = Decimal()
+        NSDecimalRound(&floor, &scaled, 0, .down)
+        NSDecimalRound(&ceiling, &scaled, 0, .up)
+        func clamp(_ value: Decimal) -> Int64 {
+            if value >= Decimal(Int64.max) { return Int64.max }
+            if value <= Decimal(Int64.min) { return Int64.min }
+            return NSDecimalNumber(decimal: value).int64Value
+        }
+        return Bound(floor: clamp(floor), ceiling: clamp(ceiling))
+    }
+
     /// Formats a scaled integer back to its decimal text ("634" at scale 1 is "63.4").
     public static func format(_ value: Int64, scale: Int) -> String {
         guard scale > 0 else { return String(value) }

@@ -181,14 +181,7 @@ public struct LocalExecutor: Sendable {
         }
     }
 
-    /// A literal in the attribute's fixed-point units, as the integers just below and above
-    /// it (equal when the literal is exact at the attribute's scale).
-    struct Bound {
-        let floor: Int64
-        let ceiling: Int64
-    }
-
-    static func comparison(_ op: ComparisonOperator, _ bound: Bound) -> (Int64) -> Bool {
+    static func comparison(_ op: ComparisonOperator, _ bound: FixedPoint.Bound) -> (Int64) -> Bool {
         switch op {
         case .equal: { bound.floor == bound.ceiling && $0 == bound.floor }
         case .notEqual: { bound.floor != bound.ceiling || $0 != bound.floor }
@@ -292,26 +285,11 @@ public struct LocalExecutor: Sendable {
         return attribute.vocabulary.firstIndex(of: text).map { UInt16($0 + 1) }
     }
 
-    private func number(_ literal: Literal, for attribute: Attribute) throws(ExecutionError) -> Bound {
+    private func number(_ literal: Literal, for attribute: Attribute) throws(ExecutionError) -> FixedPoint.Bound {
         guard case .number(let decimal) = literal else {
             throw ExecutionError("\(attribute.name) is numeric; compare it with a number, not the text \(literal)")
         }
-        return Self.bound(decimal, scale: attribute.scale)
-    }
-
-    static func bound(_ decimal: Decimal, scale: Int) -> Bound {
-        var scaled = decimal
-        for _ in 0..<scale { scaled *= 10 }
-        var floor = Decimal()
-        var ceiling = Decimal()
-        NSDecimalRound(&floor, &scaled, 0, .down)
-        NSDecimalRound(&ceiling, &scaled, 0, .up)
-        func clamp(_ value: Decimal) -> Int64 {
-            if value >= Decimal(Int64.max) { return Int64.max }
-            if value <= Decimal(Int64.min) { return Int64.min }
-            return NSDecimalNumber(decimal: value).int64Value
-        }
-        return Bound(floor: clamp(floor), ceiling: clamp(ceiling))
+        return FixedPoint.bound(decimal, scale: attribute.scale)
     }
 
     // MARK: Columns and dimensions
@@ -407,8 +385,8 @@ struct Binning: Sendable {
         for _ in 0..<(common - scale) { factor *= 10 }
         self.count = count
         valueFactor = factor
-        self.lower = Int128(LocalExecutor.bound(lower, scale: common).floor)
-        width = Int128(LocalExecutor.bound(upper, scale: common).floor) - self.lower
+        self.lower = Int128(FixedPoint.bound(lower, scale: common).floor)
+        width = Int128(FixedPoint.bound(upper, scale: common).floor) - self.lower
     }
 
     @inline(__always)

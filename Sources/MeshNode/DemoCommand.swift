@@ -51,19 +51,7 @@ struct DemoCommand: AsyncParsableCommand {
         let addressB = try await b.listen(host: "127.0.0.1", port: 0)
         print("hospital-a listens on 127.0.0.1:\(addressA.port ?? 0), hospital-b on 127.0.0.1:\(addressB.port ?? 0)")
 
-        let echo = Task {
-            for await message in b.messages where message.envelope.direction == .request {
-                var response = Envelope()
-                response.kind = message.envelope.kind
-                if message.envelope.kind == .echo {
-                    response.body = message.envelope.body
-                } else {
-                    response.status = .unsupportedKind
-                    response.statusMessage = "kind \(message.envelope.kind) is not served"
-                }
-                try? await b.reply(to: message, with: response)
-            }
-        }
+        let echo = Task { await b.serveEcho() }
         let watchers = [("hospital-a", a), ("hospital-b", b)].map { name, transport in
             Task {
                 for await event in transport.events {

@@ -25,6 +25,10 @@ actor MembershipShell {
     private var now: Duration { ContinuousClock.now - origin }
 
     var members: [Member] { instance.members }
+    /// Other members currently alive: where digests and revocation lists go.
+    var livePeers: [NodeID] {
+        instance.members.filter { $0.nodeID != instance.localNode && $0.status.isAlive }.map(\.nodeID)
+    }
     var incarnation: UInt64 { instance.incarnation }
     var localHealth: Int { instance.localHealth }
 

@@ -89,7 +89,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
         try await catalogues.republish()
         await membership.start(seeds: config.seeds.filter { $0 != config.advertise })
 
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
+        await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 for await message in transport.messages {
                     await self.handle(message, transport: transport, membership: membership, catalogues: catalogues)
@@ -115,7 +115,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
                             self.logger.error("cannot reload the site data", metadata: ["reason": "\(error)"])
                         }
                     }
-                    let live = await membership.members.filter { $0.nodeID != config.nodeID && $0.status.isAlive }.map(\.nodeID)
+                    let live = await membership.livePeers
                     await catalogues.round(liveMembers: live)
                     // A list handed over by `meshnode revocations publish` lands in the folder.
                     if let changed = revocations.modificationDate(), changed != seenRevocations {
@@ -154,7 +154,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
                 logger.warning("dropping a malformed revocation list", metadata: ["peer": "\(node)"])
                 return
             }
-            let live = await membership.members.filter { $0.nodeID != config.nodeID && $0.status.isAlive }.map(\.nodeID)
+            let live = await membership.livePeers
             await adopt(list, catalogues: catalogues, transport: transport, liveMembers: live, revocations: RevocationFile(directory: config.directory))
         case (.status, let peer) where message.envelope.direction == .request:
             var response = Envelope()
@@ -166,20 +166,12 @@ final class NodeRuntime: Service, @unchecked Sendable {
                 response.statusMessage = "a node's status is given only to the node's own identity, not to \(peer)"
             }
             try? await transport.reply(to: message, with: response)
-        case (.echo, _) where message.envelope.direction == .request:
-            var response = Envelope()
-            response.kind = .echo
-            response.body = message.envelope.body
-            try? await transport.reply(to: message, with: response)
         default:
-            if message.envelope.direction == .request {
-                var response = Envelope()
-                response.kind = message.envelope.kind
-                response.status = .unsupportedKind
-                response.statusMessage = "node \(config.nodeID) does not serve \(message.envelope.kind) from \(message.from)"
-                try? await transport.reply(to: message, with: response)
+            // Echo requests are answered; any other request gets `unsupportedKind`.
+            await transport.answerEcho(message)
+            if message.envelope.kind != .echo {
+                logger.debug("ignoring message", metadata: ["kind": "\(message.envelope.kind)", "peer": "\(message.from)"])
             }
-            logger.debug("ignoring message", metadata: ["kind": "\(message.envelope.kind)", "peer": "\(message.from)"])
         }
     }
 

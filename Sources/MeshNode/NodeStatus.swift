@@ -1,4 +1,5 @@
 import Foundation
+import MeshCore
 
 /// What a running node reports about itself. `meshnode status` asks the node for it over
 /// the node's own mutual-TLS port, with the node's own identity; the node also keeps a copy
@@ -47,11 +48,7 @@ struct NodeStatus: Codable, Equatable {
     }
 
     func write(toDirectory directory: String) throws {
-        let data = try encoded()
-        let path = directory + "/" + Self.fileName
-        let temporary = path + ".tmp"
-        try data.write(to: URL(fileURLWithPath: temporary))
-        _ = rename(temporary, path)
+        try SecureFile.writeAtomically(String(decoding: try encoded(), as: UTF8.self), to: directory + "/" + Self.fileName, mode: SecureFile.publicMode)
     }
 
     static func read(fromDirectory directory: String) throws -> NodeStatus {

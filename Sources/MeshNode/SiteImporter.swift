@@ -11,6 +11,18 @@ struct SiteImporter {
     static let problemLimit = 20
 
     let schema: Schema
+    /// Each numeric attribute's declared range in fixed point, indexed like
+    /// `schema.attributes`: computed once, so that checking a value is two integer
+    /// comparisons instead of a decimal parse per field.
+    private let limits: [(minimum: Int64?, maximum: Int64?)]
+
+    init(schema: Schema) {
+        self.schema = schema
+        limits = schema.attributes.map { attribute in
+            guard case .numeric(_, let scale, let minimum, let maximum) = attribute.type else { return (nil, nil) }
+            return (minimum.map { FixedPoint.bound($0, scale: scale).ceiling }, maximum.map { FixedPoint.bound($0, scale: scale).floor })
+        }
+    }
 
     struct Problem: Equatable, CustomStringConvertible {
         let file: String
@@ -83,7 +95,7 @@ struct SiteImporter {
             let name = rawName.trimmingCharacters(in: .whitespaces)
             guard let position = schema.attributes.firstIndex(where: { $0.name == name }) else {
                 let known = schema.attributes.map(\.name)
-                let hint = Self.closest(name, known).map { "; did you mean '\($0)'?" } ?? ""
+                let hint = NameSuggestion.closest(to: name, among: known).map { "; did you mean '\($0)'?" } ?? ""
                 problems.append(Problem(file: file, line: header.line, column: (index + 1, name), message: "unknown column '\(name)'\(hint)"))
                 continue
             }
@@ -124,7 +136,7 @@ struct SiteImporter {
             for (column, field) in record.fields.enumerated() {
                 let position = positions[column]
                 let attribute = schema.attributes[position]
-                switch Self.parse(field, for: attribute) {
+                switch parse(field, for: attribute, limits: limits[position]) {
                 case .success(let value):
                     values[position] = value
                 case .failure(let message):
@@ -167,7 +179,7 @@ struct SiteImporter {
         case failure(String)
     }
 
-    static func parse(_ raw: String, for attribute: Attribute) -> FieldResult {
+    func parse(_ raw: String, for attribute: Attribute, limits: (minimum: Int64?, maximum: Int64?)) -> FieldResult {
         let field = raw.trimmingCharacters(in: .whitespaces)
         if field.isEmpty || field == "NULL" {
             if attribute.nullable { return .success(.null) }
@@ -179,7 +191,7 @@ struct SiteImporter {
             return .success(.code(field))
         case .categorical(let vocabulary):
             guard vocabulary.contains(field) else {
-                let hint = closest(field, vocabulary).map { "; did you mean '\($0)'?" } ?? ""
+                let hint = NameSuggestion.closest(to: field, among: vocabulary).map { "; did you mean '\($0)'?" } ?? ""
                 return .failure("unknown code '\(field)'\(hint) (allowed: \(vocabulary.joined(separator: ", ")))")
             }
             return .success(.code(field))
@@ -190,11 +202,10 @@ struct SiteImporter {
             case .failure(.tooManyDecimals(let allowed)):
                 return .failure("'\(field)' has more than \(allowed) decimal place\(allowed == 1 ? "" : "s")")
             case .success(let value):
-                let decimal = Decimal(string: field, locale: Locale(identifier: "en_US_POSIX")) ?? 0
-                if let minimum, decimal < minimum {
+                if let minimum, let limit = limits.minimum, value < limit {
                     return .failure("\(field) is below the minimum \(minimum)\(unit.map { " \($0)" } ?? "")")
                 }
-                if let maximum, decimal > maximum {
+                if let maximum, let limit = limits.maximum, value > limit {
                     return .failure("\(field) is above the maximum \(maximum)\(unit.map { " \($0)" } ?? "")")
                 }
                 return .success(.number(value))
@@ -210,7 +221,4 @@ struct SiteImporter {
         }
     }
 
-    static func closest(_ word: String, _ candidates: [String]) -> String? {
-        NameSuggestion.closest(to: word, among: candidates)
-    }
 }

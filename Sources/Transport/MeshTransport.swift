@@ -149,7 +149,7 @@ public final class MeshTransport: @unchecked Sendable {
             }
             .bind(host: host, port: port)
             .get()
-        await eventLoop.submit { self.serverChannel = channel }.getResult()
+        _ = await eventLoop.submit { self.serverChannel = channel }.getResult()
         guard let address = channel.localAddress else {
             throw TransportError(.notListening, "listening socket has no local address")
         }
@@ -159,7 +159,7 @@ public final class MeshTransport: @unchecked Sendable {
 
     /// Records where a node listens; the membership layer keeps this up to date.
     public func setAddress(_ address: PeerAddress, for node: NodeID) async {
-        await eventLoop.submit { self.addresses[node] = address }.getResult()
+        _ = await eventLoop.submit { self.addresses[node] = address }.getResult()
     }
 
     /// Queues a one-way message for `node`, dialing it if there is no connection. Throws

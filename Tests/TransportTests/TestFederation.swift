@@ -57,14 +57,7 @@ final class TestFederation: @unchecked Sendable {
 
     /// Starts an echo responder on `transport`'s requests.
     func serveEcho(_ transport: MeshTransport) -> Task<Void, Never> {
-        Task {
-            for await message in transport.messages where message.envelope.direction == .request {
-                var response = Envelope()
-                response.kind = .echo
-                response.body = message.envelope.body
-                try? await transport.reply(to: message, with: response)
-            }
-        }
+        Task { await transport.serveEcho() }
     }
 
     func shutdown() async {

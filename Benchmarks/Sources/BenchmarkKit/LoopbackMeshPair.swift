@@ -102,16 +102,6 @@ public final class LoopbackMeshPair: Sendable {
 
     /// Answers each echo request with its own body, one at a time, like the demo's responder.
     private static func echoRequests(on transport: MeshTransport) async {
-        for await message in transport.messages where message.envelope.direction == .request {
-            var response = Envelope()
-            response.kind = message.envelope.kind
-            if message.envelope.kind == .echo {
-                response.body = message.envelope.body
-            } else {
-                response.status = .unsupportedKind
-                response.statusMessage = "the benchmark responder serves echo requests only"
-            }
-            try? await transport.reply(to: message, with: response)
-        }
+        await transport.serveEcho()
     }
 }
