@@ -77,7 +77,16 @@ let package = Package(
         ),
         .target(
             name: "QueryPlanner",
-            dependencies: ["MeshCore", "Aggregation", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "MeshCore",
+                "Aggregation",
+                "Gossip",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["QueryPlan.proto"]
         ),
         .executableTarget(
             name: "MeshNode",
@@ -130,10 +139,19 @@ let package = Package(
             name: "AggregationTests",
             dependencies: ["Aggregation", "MeshCore", "QueryPlanner", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "QueryPlannerTests", dependencies: ["QueryPlanner", "MeshCore"]),
+        .testTarget(
+            name: "QueryPlannerTests",
+            dependencies: ["QueryPlanner", "MeshCore", "Aggregation", "Gossip", "TestSupport", .product(name: "X509", package: "swift-certificates")]
+        ),
         .testTarget(
             name: "MeshNodeTests",
-            dependencies: ["MeshNode", "MeshCore", "Aggregation", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "MeshNode", "MeshCore", "Aggregation", "TestSupport", "QueryPlanner", "Transport", "Gossip",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ]
 )

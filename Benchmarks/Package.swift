@@ -1,8 +1,9 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Benchmarks of the OncoMesh transport: LZ4 throughput against the `lz4` CLI, and request
-// round trips over one mutual-TLS connection on loopback.
+// Benchmarks of OncoMesh: LZ4 throughput against the `lz4` CLI, request round trips over
+// one mutual-TLS connection on loopback, and federated query latency and throughput over a
+// mesh of real `meshnode` processes (scripts/query-benchmark.sh starts the mesh).
 //
 // A separate package so that CI, which builds only the root package, never builds it; it
 // depends on the root package by path. Run from this directory:
@@ -36,6 +37,18 @@ let package = Package(
             name: "TransportBenchmark",
             dependencies: [
                 "BenchmarkKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "QueryBenchmark",
+            dependencies: [
+                "BenchmarkKit",
+                .product(name: "QueryPlanner", package: "OncoMesh"),
+                .product(name: "Transport", package: "OncoMesh"),
+                .product(name: "MeshCore", package: "OncoMesh"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,7 +2,8 @@
 # The mesh on loopback: a federation CA, eight hospitals with synthetic data of different
 # kinds, each started with `meshnode init` + `meshnode run`, joined through one seed.
 # Shows `meshnode status` from one node once every member is alive and every catalogue
-# verified, then stops all nodes with SIGTERM (they leave the mesh cleanly).
+# verified; a researcher then asks the federation through three different nodes; one node
+# crashes and the next result's coverage names it; all nodes stop with SIGTERM.
 set -euo pipefail
 
 MESHNODE=${1:?usage: mesh-demo.sh MESHNODE DIR}
@@ -57,13 +58,32 @@ fi
 printf '== all %d nodes see %d alive members and %d verified catalogues after %d.%03d s\n\n' "$N" "$N" "$N" $((elapsed_ms / 1000)) $((elapsed_ms % 1000))
 "$MESHNODE" status --config "$DIR/${NAMES[4]}/node.yaml"
 
-echo
-echo "== what ${NAMES[1]} would release on its own: persons by modality, MR and PET of prostate cancer"
-"$MESHNODE" local-query --db "$DIR/${NAMES[1]}/site.sqlite" \
-  "SELECT COUNT(*), COUNT(DISTINCT subject) FROM cases WHERE diagnosis = 'C61' AND modality IN ('MR', 'PT') GROUP BY modality"
+
+"$MESHNODE" ca issue-researcher --dir "$DIR/mesh-ca" --id alice --out "$DIR/alice" | head -1
+ask() {
+  local node=$1
+  shift
+  echo
+  echo "== alice asks ${NAMES[$node]}: $*"
+  "$MESHNODE" query --node "127.0.0.1:$((BASE_PORT + node))" --identity "$DIR/alice" --ca "$DIR/alice/ca.crt" "$@"
+}
+ask 0 "SELECT COUNT(*), COUNT(DISTINCT subject) FROM cases GROUP BY diagnosis, modality"
+ask 3 "SELECT HISTOGRAM(age_at_diagnosis, 0, 100, 10) FROM cases WHERE diagnosis = 'C61'"
+ask 6 "SELECT COUNT(DISTINCT subject), AVG(slice_thickness_mm), STDDEV(slice_thickness_mm) FROM cases GROUP BY manufacturer"
+ask 5 --format json "SELECT COUNT(DISTINCT subject) FROM cases WHERE modality IN ('MR', 'PT') AND age_at_diagnosis BETWEEN 50 AND 70 GROUP BY manufacturer"
 
 echo
-echo "== stopping all nodes with SIGTERM"
+echo "== ${NAMES[2]} crashes (SIGKILL); the next query names it in its coverage"
+kill -KILL "${PIDS[2]}"
+wait "${PIDS[2]}" 2>/dev/null || true
+ask 4 --timeout 5 "SELECT COUNT(DISTINCT subject) FROM cases GROUP BY sex"
+
+echo
+echo "== the audit log of ${NAMES[1]}"
+"$MESHNODE" audit --config "$DIR/${NAMES[1]}/node.yaml"
+
+echo
+echo "== stopping the other nodes with SIGTERM"
 stop_all
 trap - EXIT
 grep -h "leaving the mesh" "$DIR"/*.log | head -3 || true

@@ -151,7 +151,7 @@ extension ResultTable {
         return String(format: "%.6g", value)
     }
 
-    static func json(_ value: Value) -> String {
+    package static func json(_ value: Value) -> String {
         switch value {
         case .text(let s): jsonString(s)
         case .integer(let i): String(i)
@@ -161,7 +161,7 @@ extension ResultTable {
         }
     }
 
-    static func jsonString(_ text: String) -> String {
+    package static func jsonString(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

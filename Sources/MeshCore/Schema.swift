@@ -20,6 +20,11 @@ public struct Schema: Sendable, Equatable {
         guard keys.count == 1 else {
             throw SchemaError(source: nil, line: nil, "a schema needs exactly one attribute of type key (the subject pseudonym); found \(keys.count)")
         }
+        // The node keeps its own tables (site metadata, the audit log) next to the data; an
+        // import replaces the data table, so it must never be one of them.
+        if table.lowercased().hasPrefix("oncomesh_") {
+            throw SchemaError(source: nil, line: nil, "table name '\(table)' is reserved: names starting with 'oncomesh_' are the node's own tables")
+        }
         self.table = table
         self.attributes = attributes
         self.indexByName = index

@@ -9,7 +9,7 @@ struct MeshNodeCommand: AsyncParsableCommand {
         abstract: "OncoMesh: a hubless federated query mesh for cancer-imaging data.",
         subcommands: [
             CACommand.self, InitCommand.self, RunCommand.self, StatusCommand.self, RevocationsCommand.self, SynthCommand.self, ImportCommand.self,
-            SchemaCommand.self, LocalQueryCommand.self, DemoCommand.self,
+            SchemaCommand.self, LocalQueryCommand.self, QueryCommand.self, AuditCommand.self, DemoCommand.self,
         ]
     )
 }

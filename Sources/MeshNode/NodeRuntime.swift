@@ -2,6 +2,7 @@ import Aggregation
 import Foundation
 import Gossip
 import Logging
+import QueryPlanner
 import MeshCore
 import NIOCore
 import NIOPosix
@@ -23,6 +24,8 @@ final class NodeRuntime: Service, @unchecked Sendable {
     private let config: NodeConfig
     private let logger: Logger
     private let startedAt = Date()
+    /// Set once the node runs; handles researchers' queries and plans.
+    private var queries: QueryShell?
 
     init(config: NodeConfig, logger: Logger) {
         self.config = config
@@ -87,6 +90,19 @@ final class NodeRuntime: Service, @unchecked Sendable {
             )
         }
         try await catalogues.republish()
+        let queries = try QueryShell(
+            localNode: config.nodeID,
+            credential: credential,
+            transport: transport,
+            membership: membership,
+            catalogues: catalogues,
+            site: site,
+            policy: config.cataloguePolicy,
+            audit: try AuditLog(path: config.databasePath),
+            revocations: heldRevocations,
+            logger: logger
+        )
+        self.queries = queries
         await membership.start(seeds: config.seeds.filter { $0 != config.advertise })
 
         await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -103,13 +119,14 @@ final class NodeRuntime: Service, @unchecked Sendable {
             }
             tasks.addTask {
                 var seenRevocations = revocations.modificationDate()
-                var seenData = Self.modificationDate(config.databasePath)
+                let store = try SiteStore(path: config.databasePath)
+                var seenImport = try? store.importID()
                 while !Task.isCancelled {
                     // New data (a re-import) gives a new catalogue version at once.
-                    if let changed = Self.modificationDate(config.databasePath), changed != seenData {
-                        seenData = changed
+                    if let changed = try? store.importID(), changed != seenImport {
+                        seenImport = changed
                         do {
-                            site.replace(with: try SiteStore(path: config.databasePath).loadSnapshot())
+                            site.replace(with: try store.loadSnapshot())
                             try await catalogues.republish()
                         } catch {
                             self.logger.error("cannot reload the site data", metadata: ["reason": "\(error)"])
@@ -156,6 +173,11 @@ final class NodeRuntime: Service, @unchecked Sendable {
             }
             let live = await membership.livePeers
             await adopt(list, catalogues: catalogues, transport: transport, liveMembers: live, revocations: RevocationFile(directory: config.directory))
+        case (.querySubmit, _) where message.envelope.direction == .request:
+            // A query waits for the whole tree; it must not hold up the messages behind it.
+            if let queries { Task { await queries.submit(message) } }
+        case (.queryPlan, _) where message.envelope.direction == .request:
+            if let queries { Task { await queries.receivePlan(message) } }
         case (.status, let peer) where message.envelope.direction == .request:
             var response = Envelope()
             response.kind = .status
@@ -183,6 +205,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
         // Revoked peers are refused from now on and their open connections closed; the
         // membership then sees them fail their probes and declares them dead.
         await transport.apply(verified)
+        await queries?.apply(verified)
         try? revocations.save(list)
         var envelope = Envelope()
         envelope.kind = .revocationList
@@ -226,10 +249,6 @@ final class NodeRuntime: Service, @unchecked Sendable {
         )
     }
 
-    static func modificationDate(_ path: String) -> Date? {
-        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-    }
-
     static func name(_ status: MemberStatus) -> String {
         switch status {
         case .alive: "alive"
@@ -240,27 +259,35 @@ final class NodeRuntime: Service, @unchecked Sendable {
     }
 }
 
-/// The site data the catalogue describes, replaced when the database changes.
+/// The site data the catalogue describes and queries run on, replaced when the database
+/// changes. A query keeps the snapshot it started with.
 final class SiteData: @unchecked Sendable {
     private let lock = NSLock()
-    private var schema: Schema
+    private var held: ColumnarSnapshot
     private var summary: SiteSummary
 
     init(snapshot: ColumnarSnapshot) {
-        schema = snapshot.schema
+        held = snapshot
         summary = snapshot.siteSummary
     }
 
     var current: (Schema, SiteSummary) {
         lock.lock()
         defer { lock.unlock() }
-        return (schema, summary)
+        return (held.schema, summary)
+    }
+
+    var snapshot: ColumnarSnapshot {
+        lock.lock()
+        defer { lock.unlock() }
+        return held
     }
 
     func replace(with snapshot: ColumnarSnapshot) {
+        let newSummary = snapshot.siteSummary
         lock.lock()
-        schema = snapshot.schema
-        summary = snapshot.siteSummary
+        held = snapshot
+        summary = newSummary
         lock.unlock()
     }
 }

@@ -78,6 +78,10 @@ struct SiteStore {
                     ("schema_yaml", schemaYAML),
                     ("source_file", sourceFile),
                     ("imported_at", ISO8601DateFormatter().string(from: Date())),
+                    // Changes with every import and only then: a running node watches it to
+                    // re-publish its catalogue (the file's modification time also changes
+                    // with every audit record).
+                    ("import_id", UUID().uuidString),
                     ("rows", String(rows.count)),
                 ]
                 for (key, value) in meta {
@@ -89,6 +93,18 @@ struct SiteStore {
             throw error
         } catch {
             throw StoreError(description: "import into '\(path)' failed and was rolled back; the previous data is unchanged: \(error)")
+        }
+    }
+
+    /// The identity of the last import, nil before the first.
+    func importID() throws(StoreError) -> String? {
+        do {
+            return try queue.read { db in
+                guard try db.tableExists("oncomesh_site") else { return nil }
+                return try String.fetchOne(db, sql: "SELECT value FROM oncomesh_site WHERE key IN ('import_id', 'imported_at') ORDER BY key DESC LIMIT 1")
+            }
+        } catch {
+            throw StoreError(description: "cannot read '\(path)': \(error)")
         }
     }
 

@@ -60,6 +60,17 @@ public struct AggregationTree: Sendable, Equatable {
         return result
     }
 
+    /// How many edges lie between `node` and the root, or nil for a node not in the tree.
+    public func depth(of node: NodeID) -> Int? {
+        guard var position = positions[node] else { return nil }
+        var levels = 0
+        while position > 0 {
+            position = (position - 1) / fanout
+            levels += 1
+        }
+        return levels
+    }
+
     /// Depth of the tree (a lone root has depth 0): deadlines are split by level.
     public var depth: Int {
         var levels = 0

@@ -57,6 +57,16 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
   /// Request for a node's status (members, catalogues); answered only to the node's own
   /// identity, which is how `meshnode status` asks a running node over its mTLS port.
   case status // = 6
+
+  /// A researcher's query (QueryPlanner/QueryPlan.proto, QuerySubmission) to the node they
+  /// ask; the response carries the released result with its coverage (FederatedResult).
+  /// Answered only to researcher identities.
+  case querySubmit // = 7
+
+  /// A signed query plan sent down the aggregation tree; the response carries the merged
+  /// result of the receiver's subtree (SubtreeResult), or a rejection whose body is the
+  /// rejection code (QueryPlanRejection.Code).
+  case queryPlan // = 8
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -72,6 +82,8 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
     case 4: self = .cataloguePull
     case 5: self = .revocationList
     case 6: self = .status
+    case 7: self = .querySubmit
+    case 8: self = .queryPlan
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -85,6 +97,8 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
     case .cataloguePull: return 4
     case .revocationList: return 5
     case .status: return 6
+    case .querySubmit: return 7
+    case .queryPlan: return 8
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -98,6 +112,8 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
     .cataloguePull,
     .revocationList,
     .status,
+    .querySubmit,
+    .queryPlan,
   ]
 
 }
@@ -148,6 +164,9 @@ public nonisolated enum ResponseStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
   case refused // = 2
   case deadlineExceeded // = 3
   case `internal` // = 4
+
+  /// The request itself is wrong (e.g. a query that does not parse); the message says how.
+  case invalidRequest // = 5
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -161,6 +180,7 @@ public nonisolated enum ResponseStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
     case 2: self = .refused
     case 3: self = .deadlineExceeded
     case 4: self = .internal
+    case 5: self = .invalidRequest
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -172,6 +192,7 @@ public nonisolated enum ResponseStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
     case .refused: return 2
     case .deadlineExceeded: return 3
     case .internal: return 4
+    case .invalidRequest: return 5
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -183,6 +204,7 @@ public nonisolated enum ResponseStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
     .refused,
     .deadlineExceeded,
     .internal,
+    .invalidRequest,
   ]
 
 }
@@ -224,7 +246,7 @@ public nonisolated struct Envelope: Sendable {
 fileprivate nonisolated let _protobuf_package = "oncomesh.transport"
 
 nonisolated extension MessageKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MESSAGE_KIND_UNSPECIFIED\0\u{1}MESSAGE_KIND_ECHO\0\u{1}MESSAGE_KIND_MEMBERSHIP\0\u{1}MESSAGE_KIND_CATALOGUE_DIGEST\0\u{1}MESSAGE_KIND_CATALOGUE_PULL\0\u{1}MESSAGE_KIND_REVOCATION_LIST\0\u{1}MESSAGE_KIND_STATUS\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MESSAGE_KIND_UNSPECIFIED\0\u{1}MESSAGE_KIND_ECHO\0\u{1}MESSAGE_KIND_MEMBERSHIP\0\u{1}MESSAGE_KIND_CATALOGUE_DIGEST\0\u{1}MESSAGE_KIND_CATALOGUE_PULL\0\u{1}MESSAGE_KIND_REVOCATION_LIST\0\u{1}MESSAGE_KIND_STATUS\0\u{1}MESSAGE_KIND_QUERY_SUBMIT\0\u{1}MESSAGE_KIND_QUERY_PLAN\0")
 }
 
 nonisolated extension MessageDirection: SwiftProtobuf._ProtoNameProviding {
@@ -232,7 +254,7 @@ nonisolated extension MessageDirection: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension ResponseStatus: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RESPONSE_STATUS_OK\0\u{1}RESPONSE_STATUS_UNSUPPORTED_KIND\0\u{1}RESPONSE_STATUS_REFUSED\0\u{1}RESPONSE_STATUS_DEADLINE_EXCEEDED\0\u{1}RESPONSE_STATUS_INTERNAL\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RESPONSE_STATUS_OK\0\u{1}RESPONSE_STATUS_UNSUPPORTED_KIND\0\u{1}RESPONSE_STATUS_REFUSED\0\u{1}RESPONSE_STATUS_DEADLINE_EXCEEDED\0\u{1}RESPONSE_STATUS_INTERNAL\0\u{1}RESPONSE_STATUS_INVALID_REQUEST\0")
 }
 
 nonisolated extension Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

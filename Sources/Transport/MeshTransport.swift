@@ -180,7 +180,18 @@ public final class MeshTransport: @unchecked Sendable {
 
     /// Sends a request to `node` and waits for its response. The absolute deadline travels
     /// with the request so that the responder can give up when nobody waits any more.
+    /// A response whose status is not OK is thrown as a `remoteError`.
     public func request(_ envelope: Envelope, to node: NodeID, timeout: Duration) async throws(TransportError) -> Envelope {
+        let response = try await exchange(envelope, to: node, timeout: timeout)
+        guard response.status == .ok else {
+            throw TransportError(.remoteError, "\(node) answered \(response.status): \(response.statusMessage)")
+        }
+        return response
+    }
+
+    /// Like ``request(_:to:timeout:)``, but returns the response whatever its status, for
+    /// callers that act on the kind of refusal (its status, message and body).
+    public func exchange(_ envelope: Envelope, to node: NodeID, timeout: Duration) async throws(TransportError) -> Envelope {
         var envelope = envelope
         envelope.sender = localIdentity.idString
         envelope.direction = .request
@@ -489,11 +500,7 @@ public final class MeshTransport: @unchecked Sendable {
             }
             pendingRequests.removeValue(forKey: envelope.requestID)
             pending.timeout.cancel()
-            if envelope.status == .ok {
-                pending.promise.succeed(envelope)
-            } else {
-                pending.promise.fail(TransportError(.remoteError, "\(identity) answered \(envelope.status): \(envelope.statusMessage)"))
-            }
+            pending.promise.succeed(envelope)
             return
         }
         let message = InboundMessage(envelope: envelope, from: identity, connectionID: handler.id)

@@ -1,0 +1,149 @@
+import ArgumentParser
+import BenchmarkKit
+import Foundation
+import Logging
+import MeshCore
+import NIOPosix
+import QueryPlanner
+import Transport
+
+/// Federated query latency and throughput over a running mesh of real `meshnode` processes
+/// (started by scripts/query-benchmark.sh): a researcher connects to every node over
+/// mutual TLS and asks each query from a node drawn at random, for each fanout in turn;
+/// then several researchers ask at once and the completed queries per second are counted.
+///
+/// Every answer is checked: complete coverage (every node answered or was pruned) and the
+/// same released rows as the first answer to the same query, so a fast wrong answer cannot
+/// pass as a result.
+@main
+struct QueryBenchmarkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "QueryBenchmark",
+        abstract: "Latency and throughput of federated queries over a running mesh."
+    )
+
+    @Option(help: "Comma-separated HOST:PORT of the mesh's nodes.")
+    var nodes: String
+
+    @Option(help: "Directory with researcher.crt and researcher.key.")
+    var identity: String
+
+    @Option(help: "The federation CA certificate.")
+    var ca: String
+
+    @Option(help: "Queries per (query, fanout) pair.")
+    var queries: Int = 200
+
+    @Option(help: "Comma-separated fanouts to compare.")
+    var fanouts: String = "30,8,4"
+
+    @Option(help: "Concurrent researchers in the throughput run.")
+    var researchers: Int = 10
+
+    @Option(help: "Seconds of the throughput run.")
+    var throughputSeconds: Int = 20
+
+    @Option(help: "Seed of the random choice of origins.")
+    var seed: UInt64 = 1
+
+    static let workload: [(name: String, sql: String)] = [
+        ("COUNT(DISTINCT subject) GROUP BY modality", "SELECT COUNT(DISTINCT subject) FROM cases GROUP BY modality"),
+        ("HISTOGRAM(age_at_diagnosis, 0, 100, 10)", "SELECT HISTOGRAM(age_at_diagnosis, 0, 100, 10) FROM cases"),
+    ]
+
+    func run() async throws {
+        let addresses = try nodes.split(separator: ",").map { try PeerAddress(parsing: String($0)) }
+        let fanoutList = fanouts.split(separator: ",").compactMap { Int($0) }
+        let names = Credential.fileNames(for: .researcher)
+        let credential = try Credential.load(certificatePath: identity + "/" + names.certificate, keyPath: identity + "/" + names.key, caPath: ca)
+        var logger = Logger(label: "oncomesh.query-benchmark")
+        logger.logLevel = .critical
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var random = SeededRandom(seed: seed)
+
+        let client = try await ResearcherClient(credential: credential, addresses: addresses, eventLoop: group.next(), logger: logger)
+        var reference: [String: FederatedResult] = [:]
+        var table = MarkdownTable(headers: ["query", "fanout", "queries", "p50 ms", "p99 ms", "max ms"], alignments: [.left, .right, .right, .right, .right, .right])
+        for (name, sql) in Self.workload {
+            for fanout in fanoutList {
+                var samples: [Double] = []
+                // Warm-up: connections to every node along the tree are open after it.
+                for _ in 0..<10 { _ = try await client.ask(sql, fanout: fanout, at: Int.random(in: 0..<addresses.count, using: &random)) }
+                for index in 0..<queries {
+                    let origin = Int.random(in: 0..<addresses.count, using: &random)
+                    let start = ContinuousClock.now
+                    let result = try await client.ask(sql, fanout: fanout, at: origin)
+                    samples.append((ContinuousClock.now - start).inSeconds * 1000)
+                    try Self.check(result, against: &reference[sql], nodeCount: addresses.count, context: "\(name), fanout \(fanout), query \(index)")
+                }
+                let summary = SampleSummary(samples)
+                table.append([name, "\(fanout)", "\(samples.count)", Self.format(summary.median), Self.format(summary.percentile(0.99)), Self.format(summary.maximum)])
+                FileHandle.standardError.write(Data("\(name) fanout \(fanout): p50 \(Self.format(summary.median)) ms, p99 \(Self.format(summary.percentile(0.99))) ms\n".utf8))
+            }
+        }
+        print("## Latency (\(addresses.count) nodes, one researcher, origins drawn at random)\n")
+        print(table.rendered)
+
+        // Throughput: `researchers` clients, each with its own connections, asking back to
+        // back for a fixed time with the default fanout.
+        let clients = try await withThrowingTaskGroup(of: ResearcherClient.self) { tasks in
+            for _ in 0..<researchers {
+                tasks.addTask { try await ResearcherClient(credential: credential, addresses: addresses, eventLoop: group.next(), logger: logger) }
+            }
+            return try await tasks.reduce(into: []) { $0.append($1) }
+        }
+        let deadline = ContinuousClock.now + .seconds(throughputSeconds)
+        let started = ContinuousClock.now
+        let expected = reference
+        let completed = try await withThrowingTaskGroup(of: (Int, [Double]).self) { tasks in
+            for (index, researcher) in clients.enumerated() {
+                tasks.addTask {
+                    var random = SeededRandom(seed: 1000 + UInt64(index))
+                    var count = 0
+                    var latencies: [Double] = []
+                    var seen = expected
+                    while ContinuousClock.now < deadline {
+                        let (_, sql) = Self.workload[count % Self.workload.count]
+                        let start = ContinuousClock.now
+                        let result = try await researcher.ask(sql, fanout: QuerySubmission.defaultFanout, at: Int.random(in: 0..<addresses.count, using: &random))
+                        latencies.append((ContinuousClock.now - start).inSeconds * 1000)
+                        try Self.check(result, against: &seen[sql], nodeCount: addresses.count, context: "throughput, researcher \(index)")
+                        count += 1
+                    }
+                    return (count, latencies)
+                }
+            }
+            return try await tasks.reduce(into: [(Int, [Double])]()) { $0.append($1) }
+        }
+        let elapsed = (ContinuousClock.now - started).inSeconds
+        let total = completed.map(\.0).reduce(0, +)
+        let latencies = SampleSummary(completed.flatMap(\.1))
+        print("\n## Throughput (\(researchers) concurrent researchers, fanout \(QuerySubmission.defaultFanout), both queries alternating)\n")
+        var throughput = MarkdownTable(headers: ["researchers", "seconds", "queries", "queries/s", "p50 ms", "p99 ms"])
+        throughput.append([
+            "\(researchers)", Self.format(elapsed), "\(total)", Self.format(Double(total) / elapsed),
+            Self.format(latencies.median), Self.format(latencies.percentile(0.99)),
+        ])
+        print(throughput.rendered)
+        for researcher in clients { await researcher.close() }
+        await client.close()
+        try await group.shutdownGracefully()
+    }
+
+    /// A benchmark that counts wrong answers as fast ones measures nothing: every answer
+    /// must cover every node and release the same rows as the first answer to its query.
+    static func check(_ result: FederatedResult, against reference: inout FederatedResult?, nodeCount: Int, context: String) throws {
+        let covered = result.coverage.answered.count + result.coverage.pruned.count
+        guard covered == nodeCount, result.coverage.isComplete else {
+            throw BenchmarkError("\(context): incomplete coverage \(result.coverage)")
+        }
+        if let reference {
+            guard reference.table == result.table else { throw BenchmarkError("\(context): the result differs from the first answer to the same query") }
+        } else {
+            reference = result
+        }
+    }
+
+    static func format(_ value: Double) -> String { String(format: "%.1f", value) }
+}
+

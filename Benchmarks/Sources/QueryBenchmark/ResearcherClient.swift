@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import MeshCore
+import NIOCore
+import QueryPlanner
+import Transport
+
+/// A researcher's connections to every node of a mesh, opened once, so that the benchmark
+/// measures queries rather than TLS handshakes.
+final class ResearcherClient: Sendable {
+    private let transport: MeshTransport
+    private let nodes: [NodeID]
+
+    init(credential: Credential, addresses: [PeerAddress], eventLoop: any EventLoop, logger: Logger) async throws {
+        transport = try MeshTransport(credential: credential, eventLoop: eventLoop, logger: logger)
+        var nodes: [NodeID] = []
+        for address in addresses {
+            guard case .node(let node) = try await transport.connect(to: address) else {
+                throw BenchmarkError("\(address) is not a node")
+            }
+            nodes.append(node)
+        }
+        self.nodes = nodes
+    }
+
+    /// Submits `sql` to the node at `index` and waits for the released result.
+    func ask(_ sql: String, fanout: Int, at index: Int) async throws -> FederatedResult {
+        var request = Envelope()
+        request.kind = .querySubmit
+        request.body = Data(QuerySubmission(sql: sql, timeoutMilliseconds: 10_000, fanout: fanout).encoded())
+        let response = try await transport.exchange(request, to: nodes[index], timeout: .seconds(15))
+        guard response.status == .ok else {
+            throw BenchmarkError("\(nodes[index]) answered \(response.status): \(response.statusMessage)")
+        }
+        return try FederatedResult(decoding: Array(response.body))
+    }
+
+    func close() async { await transport.shutdown() }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+
+/// `meshnode audit`: shows a site admin (or the site's data protection officer) every query
+/// plan the node answered, refused or failed, read from the node's own database, so the
+/// answer does not depend on the node running.
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Show the node's audit log: every query plan it answered, refused or failed."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, json
+    }
+
+    @Option(help: "The node's configuration file.")
+    var config: String
+
+    @Option(
+        help: ArgumentHelp(
+            "Only records at or after this time: an ISO 8601 date-time (2026-11-27T12:00:00Z), a date (2026-11-27, midnight UTC) or a duration before now (15m, 2h, 3d).",
+            valueName: "time"
+        )
+    )
+    var since: String?
+
+    @Option(help: "Output format: table or json.")
+    var format: Format = .table
+
+    /// A mistyped --since fails here, before anything is opened, with this command's usage.
+    func validate() throws {
+        if let since { _ = try Self.since(parsing: since, now: Date()) }
+    }
+
+    func run() throws {
+        var cutoff: Date?
+        if let since { cutoff = try Self.since(parsing: since, now: Date()) }
+        let node = try NodeConfig.load(path: config)
+        let records = try AuditLog(readingAt: node.databasePath).records(since: cutoff)
+        switch format {
+        case .json:
+            print(try Self.json(records))
+        case .table:
+            print(Self.table(records, since: cutoff), terminator: "")
+        }
+    }
+
+    // MARK: --since
+
+    static let sinceForms =
+        "use an ISO 8601 date-time with Z or an offset (2026-11-27T12:00:00Z), a date (2026-11-27, midnight UTC) or a duration before now in s, m, h or d (15m, 2h, 3d)"
+
+    /// The time `text` names: an ISO 8601 date-time, a date (midnight UTC), or `now` minus a
+    /// duration such as `15m`; thrown as a usage error naming the value otherwise.
+    static func since(parsing text: String, now: Date) throws(ValidationError) -> Date {
+        if let milliseconds = AuditRecord.milliseconds(parsing: text) {
+            return AuditRecord.date(milliseconds: milliseconds)
+        }
+        if let match = text.wholeMatch(of: #/([0-9]{1,9})([smhd])/#), let count = Double(match.1) {
+            let unitSeconds: Double =
+                switch match.2 {
+                case "s": 1
+                case "m": 60
+                case "h": 3600
+                default: 86_400
+                }
+            return now.addingTimeInterval(-count * unitSeconds)
+        }
+        throw ValidationError("--since '\(text)' is not a time; \(sinceForms)")
+    }
+
+    // MARK: Output
+
+    /// A JSON array of the records' `Codable` form, keys sorted so that output diffs cleanly.
+    static func json(_ records: [AuditRecord]) throws -> String {
+        // Foundation pretty-prints an empty array over three lines.
+        guard !records.isEmpty else { return "[]" }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(records), as: UTF8.self)
+    }
+
+    /// Aligned columns, one line per record, the query last because it is the longest.
+    static func table(_ records: [AuditRecord], since: Date?) -> String {
+        guard !records.isEmpty else {
+            let window = since.map { " since " + AuditRecord.timeText(milliseconds: AuditRecord.milliseconds($0)) } ?? ""
+            return "no audit records\(window)\n"
+        }
+        let header = ["time", "query id", "researcher", "origin", "outcome", "cells", "query"]
+        let rows = records.map { record in
+            [
+                AuditRecord.timeText(milliseconds: record.timeMilliseconds),
+                record.queryID,
+                record.researcher,
+                record.origin,
+                record.outcome.reason.map { "\(record.outcome.name): \($0)" } ?? record.outcome.name,
+                String(record.cellCount),
+                record.query,
+            ].map(oneLine)
+        }
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        let cellsColumn = 5
+        func line(_ values: [String]) -> String {
+            values.enumerated().map { index, value in
+                let padding = String(repeating: " ", count: widths[index] - value.count)
+                if index == values.count - 1 { return value }
+                return index == cellsColumn ? padding + value : value + padding
+            }.joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
+    }
+
+    /// Line breaks and tabs in a query or reason would break the one-line-per-record layout.
+    private static func oneLine(_ text: String) -> String {
+        String(text.map { $0.isNewline || $0 == "\t" ? " " : $0 })
+    }
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MeshCore
+import NIOPosix
+import QueryPlanner
+import Transport
+
+/// `meshnode query`: a researcher asks the whole federation through any node. The node
+/// plans the query, runs it down the aggregation tree and answers with the released result
+/// and its coverage; this command only connects with the researcher's certificate over
+/// mutual TLS and prints what comes back.
+struct QueryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Ask the federation a question through any node, with a researcher certificate.",
+        discussion: """
+            Example:
+              meshnode query --node 127.0.0.1:7400 --identity alice --ca alice/ca.crt \\
+                "SELECT COUNT(DISTINCT subject) FROM cases WHERE diagnosis = 'C61' GROUP BY modality"
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, json, csv
+    }
+
+    @Option(help: "The node to ask, HOST:PORT.")
+    var node: String
+
+    @Option(help: "Directory with researcher.crt and researcher.key (from `meshnode ca issue-researcher`).")
+    var identity: String
+
+    @Option(help: "The federation CA certificate.")
+    var ca: String
+
+    @Option(help: "Seconds the federation has to answer.")
+    var timeout: Double = Double(QuerySubmission.defaultTimeoutMilliseconds) / 1000
+
+    @Option(help: "Output format: table, json or csv.")
+    var format: Format = .table
+
+    @Option(help: "Children per node in the aggregation tree (default \(QuerySubmission.defaultFanout)).")
+    var fanout: Int?
+
+    @Argument(help: "The query, e.g. \"SELECT COUNT(*) FROM cases GROUP BY modality\".")
+    var sql: String
+
+    func validate() throws {
+        let milliseconds = timeout * 1000
+        guard milliseconds >= Double(QuerySubmission.timeoutMinMilliseconds), milliseconds <= Double(QuerySubmission.timeoutMaxMilliseconds) else {
+            throw ValidationError("--timeout must be from \(Double(QuerySubmission.timeoutMinMilliseconds) / 1000) to \(QuerySubmission.timeoutMaxMilliseconds / 1000) seconds; got \(timeout)")
+        }
+        if let fanout, fanout < 1 || fanout > QuerySubmission.fanoutMax {
+            throw ValidationError("--fanout must be from 1 to \(QuerySubmission.fanoutMax); got \(fanout)")
+        }
+    }
+
+    func run() async throws {
+        let address: PeerAddress
+        do {
+            address = try PeerAddress(parsing: node)
+        } catch {
+            throw CommandFailure("--node \(node): \(error.message)")
+        }
+        let names = Credential.fileNames(for: .researcher)
+        let credential = try Credential.load(certificatePath: identity + "/" + names.certificate, keyPath: identity + "/" + names.key, caPath: ca)
+        let timeoutMilliseconds = Int64(timeout * 1000)
+        let result = try await Self.ask(
+            QuerySubmission(sql: sql, timeoutMilliseconds: timeoutMilliseconds, fanout: fanout),
+            node: address,
+            credential: credential
+        )
+        switch format {
+        case .table: print(result.tableText(), terminator: "")
+        case .json: print(result.json())
+        case .csv: print(result.csv(), terminator: "")
+        }
+    }
+
+    /// Connects to `node` with `credential`, submits the query and waits for the result a
+    /// little longer than the federation's deadline.
+    static func ask(_ submission: QuerySubmission, node: PeerAddress, credential: Credential) async throws -> FederatedResult {
+        var logger = Logger(label: "oncomesh.query")
+        logger.logLevel = .critical
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let transport = try MeshTransport(credential: credential, eventLoop: group.next(), logger: logger)
+        let response: Envelope
+        do {
+            let identity = try await transport.connect(to: node)
+            guard case .node(let nodeID) = identity else {
+                throw CommandFailure("\(node) is \(identity), not a node")
+            }
+            var request = Envelope()
+            request.kind = .querySubmit
+            request.body = Data(submission.encoded())
+            response = try await transport.exchange(request, to: nodeID, timeout: .milliseconds(submission.timeoutMilliseconds + 5_000))
+        } catch let failure as CommandFailure {
+            await transport.shutdown()
+            try? await group.shutdownGracefully()
+            throw failure
+        } catch {
+            await transport.shutdown()
+            try? await group.shutdownGracefully()
+            throw CommandFailure("no answer from \(node): \(error)")
+        }
+        await transport.shutdown()
+        try? await group.shutdownGracefully()
+        switch response.status {
+        case .ok:
+            do {
+                return try FederatedResult(decoding: Array(response.body))
+            } catch {
+                throw CommandFailure("the answer of \(node) does not decode: \(error.message)")
+            }
+        case .invalidRequest:
+            throw CommandFailure("the query was not accepted: \(response.statusMessage)")
+        default:
+            throw CommandFailure("\(node) refused the query: \(response.statusMessage)")
+        }
+    }
+}

@@ -1,0 +1,329 @@
+import Aggregation
+import Foundation
+import Gossip
+import Logging
+import MeshCore
+import QueryPlanner
+import Transport
+
+/// The shell around ``QueryCoordinator`` (STYLE.md, section 1): takes researchers' queries
+/// and plans from other nodes off the transport, verifies and plans, runs the local part on
+/// the site snapshot, writes the audit record, and carries out the coordinator's actions
+/// with the transport and timers.
+///
+/// - A researcher's query (`QUERY_SUBMIT`) is planned here against the live, verified
+///   catalogues, signed with this node's key, run with this node as the root of the tree,
+///   released under the strictest k of the contributors, and answered with its coverage.
+/// - A plan (`QUERY_PLAN`) is verified before anything else happens: signature, chain,
+///   origin a live member, deadline, this node a target, query id not seen before.
+actor QueryShell {
+    private let localNode: NodeID
+    private let transport: MeshTransport
+    private let membership: MembershipShell
+    private let catalogues: CatalogueShell
+    private let site: SiteData
+    private let policy: CataloguePolicy
+    private let audit: AuditLog
+    private let signer: QueryPlanSigner
+    private var verifier: QueryPlanVerifier
+    private var seen = SeenQueries()
+    private var random = SeededRandom.fromSystem()
+    private let logger: Logger
+
+    init(
+        localNode: NodeID,
+        credential: Credential,
+        transport: MeshTransport,
+        membership: MembershipShell,
+        catalogues: CatalogueShell,
+        site: SiteData,
+        policy: CataloguePolicy,
+        audit: AuditLog,
+        revocations: RevocationList,
+        logger: Logger
+    ) throws {
+        self.localNode = localNode
+        self.transport = transport
+        self.membership = membership
+        self.catalogues = catalogues
+        self.site = site
+        self.policy = policy
+        self.audit = audit
+        self.signer = try QueryPlanSigner(credential: credential)
+        self.verifier = QueryPlanVerifier(caCertificate: credential.caCertificate, revocations: revocations)
+        self.logger = logger
+    }
+
+    /// A newer revocation list: plans signed by revoked origins are refused from now on.
+    func apply(_ revocations: RevocationList) {
+        verifier.revocations = revocations
+    }
+
+    // MARK: Researchers
+
+    /// Plans, runs and answers a researcher's query.
+    func submit(_ message: InboundMessage) async {
+        guard case .researcher(let researcher) = message.from else {
+            await reply(to: message, status: .refused, "queries are submitted with a researcher certificate (from `meshnode ca issue-researcher`); \(message.from) is not a researcher")
+            return
+        }
+        let submission: QuerySubmission
+        do {
+            submission = try QuerySubmission(decoding: Array(message.envelope.body))
+        } catch {
+            await reply(to: message, status: .invalidRequest, "not a query submission: \(error.message)")
+            return
+        }
+        let live = Set(await membership.livePeers)
+        let usable = await catalogues.catalogues.map(\.catalogue).filter { $0.nodeID == localNode || live.contains($0.nodeID) }
+        let outcome: FederatedPlanner.Outcome
+        do {
+            outcome = try FederatedPlanner.plan(
+                submission,
+                researcher: researcher,
+                origin: localNode,
+                catalogues: usable,
+                nowMilliseconds: UnixMilliseconds.now(),
+                random: &random
+            )
+        } catch {
+            await reply(to: message, status: .invalidRequest, error.message)
+            return
+        }
+        let signed: SignedQueryPlan
+        do {
+            signed = try signer.sign(outcome.plan)
+        } catch {
+            await reply(to: message, status: .internal, "cannot sign the plan: \(error)")
+            return
+        }
+        _ = seen.admit(outcome.plan.queryID, deadlineMilliseconds: outcome.plan.deadlineMilliseconds, nowMilliseconds: UnixMilliseconds.now())
+        logger.info(
+            "query planned",
+            metadata: [
+                "query": "\(outcome.plan.queryID)", "researcher": "\(researcher)", "targets": "\(outcome.plan.targets.count)",
+                "pruned": "\(outcome.pruned.count)", "refused": "\(outcome.refused.count)",
+            ]
+        )
+        let result = await run(outcome.plan, signed: signed)
+        let released = outcome.release(result)
+        var response = Envelope()
+        response.kind = .querySubmit
+        response.body = Data(released.encoded())
+        do {
+            try await transport.reply(to: message, with: response)
+        } catch {
+            logger.warning("the researcher left before the result", metadata: ["query": "\(outcome.plan.queryID)", "reason": "\(error)"])
+        }
+    }
+
+    // MARK: Plans from other nodes
+
+    /// Verifies a plan from the parent in the tree, runs this node's part and answers with
+    /// the subtree's result.
+    func receivePlan(_ message: InboundMessage) async {
+        guard case .node(let sender) = message.from else {
+            await reply(to: message, status: .refused, "plans come from nodes; \(message.from) is not one")
+            return
+        }
+        let now = UnixMilliseconds.now()
+        let plan: QueryPlan
+        let signed: SignedQueryPlan
+        do {
+            let live = Set(await membership.livePeers)
+            // A subtree result carries partials before any threshold: only a member of the
+            // mesh may ask for one, whoever signed the plan.
+            guard live.contains(sender) else {
+                throw QueryPlanRejection(.notMember, "plans are accepted from live members only; \(sender) is not one in this node's view")
+            }
+            signed = try SignedQueryPlan(decoding: Array(message.envelope.body))
+            plan = try verifier.verify(signed, now: Date(), isLiveMember: { live.contains($0) }, localNode: localNode)
+            // The audit records the text; it must be the query that runs.
+            guard plan.normalisedQuery == plan.query.normalisedText else {
+                throw QueryPlanRejection(.malformed, "the plan's query text is not the text of its query")
+            }
+            if let rejection = seen.admit(plan.queryID, deadlineMilliseconds: plan.deadlineMilliseconds, nowMilliseconds: now) {
+                throw rejection
+            }
+        } catch let rejection as QueryPlanRejection {
+            logger.notice("plan rejected", metadata: ["from": "\(sender)", "code": "\(rejection.code)", "reason": "\(rejection.message)"])
+            await reject(message, rejection)
+            return
+        } catch {
+            await reject(message, QueryPlanRejection(.malformed, "\(error)"))
+            return
+        }
+        let result = await run(plan, signed: signed)
+        var response = Envelope()
+        response.kind = .queryPlan
+        response.body = Data(result.encoded())
+        do {
+            try await transport.reply(to: message, with: response)
+        } catch {
+            logger.notice("parent gone before the subtree result", metadata: ["query": "\(plan.queryID)", "parent": "\(sender)", "reason": "\(error)"])
+        }
+    }
+
+    // MARK: Running the coordinator
+
+    private enum Event: Sendable {
+        case local(QueryCoordinator.LocalOutcome)
+        case answered(NodeID, SubtreeResult)
+        case rejected(NodeID, QueryPlanRejection)
+        case unreachable(NodeID, String)
+        case deadline
+    }
+
+    /// Drives one coordinator until it answers.
+    private func run(_ plan: QueryPlan, signed: SignedQueryPlan) async -> SubtreeResult {
+        var coordinator = QueryCoordinator(plan: plan, localNode: localNode, localMinimumCellSize: policy.minimumCellSize)
+        let (events, continuation) = AsyncStream.makeStream(of: Event.self)
+        var tasks: [Task<Void, Never>] = []
+        defer { tasks.forEach { $0.cancel() } }
+        let planBytes = Data(signed.encoded())
+
+        // The membership knows where every member listens, also members this node has only
+        // ever been dialed by.
+        let addresses = Dictionary(await membership.members.map { ($0.nodeID, $0.address) }, uniquingKeysWith: { first, _ in first })
+        var live = Set(await membership.livePeers)
+        var actions = coordinator.start(nowMilliseconds: UnixMilliseconds.now(), isReachable: { live.contains($0) })
+        var iterator = events.makeAsyncIterator()
+        while true {
+            for action in actions {
+                switch action {
+                case .forward(let child, let waitUntil):
+                    tasks.append(Task { [transport] in
+                        if let address = addresses[child].flatMap({ try? PeerAddress(parsing: $0) }) {
+                            await transport.setAddress(address, for: child)
+                        }
+                        if let event = await Self.forward(planBytes, to: child, waitUntil: waitUntil, transport: transport) {
+                            continuation.yield(event)
+                        }
+                    })
+                case .executeLocally:
+                    tasks.append(Task { continuation.yield(.local(await self.executeLocally(plan))) })
+                case .scheduleDeadline(let at):
+                    tasks.append(Task {
+                        try? await Task.sleep(for: .milliseconds(max(0, at - UnixMilliseconds.now())))
+                        continuation.yield(.deadline)
+                    })
+                case .answer(let result):
+                    continuation.finish()
+                    return result
+                }
+            }
+            guard let event = await iterator.next() else {
+                preconditionFailure("the event stream of query \(plan.queryID) ended before the coordinator answered")
+            }
+            let now = UnixMilliseconds.now()
+            switch event {
+            case .local(let outcome):
+                actions = coordinator.localExecutionFinished(outcome)
+            case .answered(let child, let result):
+                actions = coordinator.childAnswered(child, result)
+            case .rejected(let child, let rejection):
+                live = Set(await membership.livePeers)
+                actions = coordinator.childRejected(child, rejection, nowMilliseconds: now, isReachable: { live.contains($0) })
+            case .unreachable(let child, let reason):
+                live = Set(await membership.livePeers)
+                actions = coordinator.childUnreachable(child, reason: reason, nowMilliseconds: now, isReachable: { live.contains($0) })
+            case .deadline:
+                actions = coordinator.deadlinePassed()
+            }
+        }
+    }
+
+    /// Sends the plan to a child and turns what comes back into an event. A child that does
+    /// not answer in time yields nothing: the deadline reports it.
+    private static func forward(_ plan: Data, to child: NodeID, waitUntil: Int64, transport: MeshTransport) async -> Event? {
+        var request = Envelope()
+        request.kind = .queryPlan
+        request.body = plan
+        let timeout = max(1, waitUntil - UnixMilliseconds.now())
+        do {
+            let response = try await transport.exchange(request, to: child, timeout: .milliseconds(timeout))
+            switch response.status {
+            case .ok:
+                do {
+                    return .answered(child, try SubtreeResult(decoding: Array(response.body)))
+                } catch {
+                    return .rejected(child, QueryPlanRejection(.malformed, "its subtree result does not decode: \(error.message)"))
+                }
+            default:
+                let code = QueryPlanRejection.Code(rawValue: String(decoding: response.body, as: UTF8.self)) ?? .malformed
+                return .rejected(child, QueryPlanRejection(code, response.statusMessage.isEmpty ? "\(response.status)" : response.statusMessage))
+            }
+        } catch where error.code == .deadlineExceeded {
+            // The coordinator's own deadline fires at the same time and reports the child.
+            return nil
+        } catch {
+            return .unreachable(child, error.message)
+        }
+    }
+
+    /// Runs the local part: the node's own policy first (a provider never trusts the
+    /// origin's reading of it), then the executor. The audit record is committed before
+    /// the outcome goes back to the coordinator, so before any partial leaves the node.
+    private func executeLocally(_ plan: QueryPlan) async -> QueryCoordinator.LocalOutcome {
+        let outcome: QueryCoordinator.LocalOutcome
+        var cells = 0
+        if let reason = policy.refusal(of: plan.query, cellCount: plan.cells.count, researcher: plan.researcher) {
+            outcome = .refused(reason)
+        } else {
+            let snapshot = site.snapshot
+            let limit = policy.maximumCellsPerQuery
+            let executed = await Task.detached { () -> Result<QueryPartial, ExecutionError> in
+                Result { () throws(ExecutionError) in try LocalExecutor(snapshot: snapshot, cellLimit: limit).execute(plan.query) }
+            }.value
+            switch executed {
+            case .success(let partial):
+                outcome = .partial(partial)
+                cells = partial.cells.count
+            case .failure(let error):
+                outcome = .failed("execution failed: \(error.message)")
+            }
+        }
+        let record = AuditRecord(
+            time: Date(),
+            queryID: plan.queryID.description,
+            researcher: plan.researcher.rawValue,
+            origin: plan.origin.rawValue,
+            query: plan.normalisedQuery,
+            outcome: {
+                switch outcome {
+                case .partial: .answered
+                case .refused(let reason): .refused(reason)
+                case .failed(let reason): .failed(reason)
+                }
+            }(),
+            cellCount: cells
+        )
+        do {
+            try audit.append(record)
+        } catch {
+            // Nothing leaves the node without its audit record.
+            logger.error("cannot write the audit record; withholding the partial", metadata: ["query": "\(plan.queryID)", "reason": "\(error)"])
+            return .failed("the node could not write its audit record")
+        }
+        return outcome
+    }
+
+    // MARK: Replies
+
+    private func reject(_ message: InboundMessage, _ rejection: QueryPlanRejection) async {
+        var response = Envelope()
+        response.kind = .queryPlan
+        response.status = .refused
+        response.statusMessage = rejection.message
+        response.body = Data(rejection.code.rawValue.utf8)
+        try? await transport.reply(to: message, with: response)
+    }
+
+    private func reply(to message: InboundMessage, status: ResponseStatus, _ text: String) async {
+        var response = Envelope()
+        response.kind = message.envelope.kind
+        response.status = status
+        response.statusMessage = text
+        try? await transport.reply(to: message, with: response)
+    }
+}

@@ -1,0 +1,93 @@
+import Aggregation
+import MeshCore
+
+/// Everything a node needs to take part in one federated query (DESIGN.md, "Planning and
+/// execution along a tree"), signed by the origin as a ``SignedQueryPlan``.
+///
+/// Every node recomputes the same ``tree`` from (query id, targets, fanout), and its own
+/// deadline from its depth in it: a node at depth d answers by `deadline - d * levelMargin`,
+/// so each level leaves the level above it one margin to merge and answer in turn.
+public struct QueryPlan: Sendable, Equatable {
+    public var queryID: QueryID
+    public var researcher: ResearcherID
+    public var origin: NodeID
+    /// The query as text in its canonical form (`Query.normalisedText`), for audits and logs;
+    /// every node checks that it is the text of ``query``.
+    public var normalisedQuery: String
+    public var query: Query
+    /// The result cells, enumerated at planning.
+    public var cells: CellSpace
+    /// Nodes asked to contribute, the origin included when it holds data that can.
+    public var targets: [NodeID]
+    public var fanout: Int
+    public var issuedAtMilliseconds: Int64
+    /// When the origin releases the result, Unix milliseconds.
+    public var deadlineMilliseconds: Int64
+    /// Time each tree level leaves the level above it.
+    public var levelMarginMilliseconds: Int64
+
+    public init(
+        queryID: QueryID,
+        researcher: ResearcherID,
+        origin: NodeID,
+        normalisedQuery: String,
+        query: Query,
+        cells: CellSpace,
+        targets: [NodeID],
+        fanout: Int,
+        issuedAtMilliseconds: Int64,
+        deadlineMilliseconds: Int64,
+        levelMarginMilliseconds: Int64
+    ) {
+        self.queryID = queryID
+        self.researcher = researcher
+        self.origin = origin
+        self.normalisedQuery = normalisedQuery
+        self.query = query
+        self.cells = cells
+        self.targets = targets
+        self.fanout = fanout
+        self.issuedAtMilliseconds = issuedAtMilliseconds
+        self.deadlineMilliseconds = deadlineMilliseconds
+        self.levelMarginMilliseconds = levelMarginMilliseconds
+    }
+
+    /// The aggregation tree; the origin is its root whether or not it is a target.
+    public var tree: AggregationTree {
+        AggregationTree(queryID: queryID.bytes, origin: origin, targets: targets, fanout: fanout)
+    }
+
+    /// When `node` must have answered its parent (the origin: when it releases).
+    public func deadline(of node: NodeID, in tree: AggregationTree) -> Int64 {
+        deadlineMilliseconds - Int64(tree.depth(of: node) ?? tree.depth) * levelMarginMilliseconds
+    }
+
+    /// The margin per level for a query that may take `budgetMilliseconds` over a tree of
+    /// `depth` levels: an equal share of the budget per level and one for execution, at
+    /// least 20 ms and at most 500 ms, since merging and answering take milliseconds while
+    /// a share of a long budget is better spent waiting for slow leaves.
+    public static func levelMargin(budgetMilliseconds: Int64, depth: Int) -> Int64 {
+        min(500, max(20, budgetMilliseconds / Int64(depth + 2)))
+    }
+}
+
+/// The result cells of a query, enumerated up front (DESIGN.md, "Planning and execution
+/// along a tree"): for each grouping, its levels (the codes the targets' catalogues declare,
+/// NULL when a target's attribute is nullable, or the histogram bins with underflow and
+/// overflow); the cells are their product. An ungrouped query has one cell.
+public struct CellSpace: Sendable, Equatable {
+    public var dimensions: [[GroupValue]]
+
+    public init(dimensions: [[GroupValue]]) {
+        self.dimensions = dimensions
+    }
+
+    public var count: Int {
+        dimensions.reduce(1) { product, levels in product.multipliedReportingOverflow(by: levels.count).partialValue }
+    }
+
+    /// Whether a cell key lies in the space (a node must not return cells outside it).
+    public func contains(_ key: [GroupValue]) -> Bool {
+        key.count == dimensions.count && zip(key, dimensions).allSatisfy { value, levels in levels.contains(value) }
+    }
+}
