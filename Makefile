@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEMO_DIR ?= demo-output
 APT_PACKAGES = liblz4-dev lz4 openssl pkg-config libsqlite3-dev
 
-.PHONY: demo test build deps proto benchmark benchmark-aggregation clean
+.PHONY: demo test build deps proto benchmark benchmark-aggregation benchmark-query clean
 
 deps:
 	@missing=""; \
@@ -55,6 +55,13 @@ benchmark-aggregation: deps
 	python3 -c "import duckdb" 2>/dev/null || pip install duckdb
 	cd Benchmarks && $(SWIFT) build -c release --product meshnode
 	python3 Benchmarks/aggregation_benchmark.py --meshnode "$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/meshnode"
+
+# Federated query latency (fanout 30, 8, 4) and throughput (10 researchers) over 30 real
+# nodes on loopback, release build.
+benchmark-query: deps
+	cd Benchmarks && $(SWIFT) build -c release --product meshnode && $(SWIFT) build -c release --product QueryBenchmark
+	scripts/query-benchmark.sh "$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/meshnode" \
+		"$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/QueryBenchmark" /tmp/oncomesh-query-benchmark 30
 
 clean:
 	rm -rf .build $(DEMO_DIR)

@@ -200,8 +200,8 @@ struct AuditRecord: Sendable, Equatable, Codable {
 /// site's data carries the record of its use. `meshnode import` replaces only the `cases`
 /// table, so the audit survives re-imports.
 ///
-/// `append` is one committed write transaction (SQLite's default rollback journal with
-/// `synchronous=FULL`): when it returns, the row is on disk, and the node sends its partial
+/// `append` is one committed write transaction (write-ahead log with `synchronous=FULL`):
+/// when it returns, the row is on disk, and the node sends its partial
 /// only after that. A node that cannot write its audit does not answer.
 ///
 /// Thread-safe: GRDB's `DatabaseQueue` serialises every access.
@@ -222,7 +222,12 @@ struct AuditLog: Sendable {
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
+            // FULL: every commit is on disk when it returns, in WAL mode as well.
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             queue = try DatabaseQueue(path: path, configuration: configuration)
+            // Write-ahead logging: a commit is one append and one fsync of the log, where the
+            // rollback journal needs several; nodes append on every query, all at once.
+            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
             try queue.write { db in
                 try db.execute(
                     sql: """

@@ -75,7 +75,11 @@ actor QueryShell {
             return
         }
         let live = Set(await membership.livePeers)
-        let usable = await catalogues.catalogues.map(\.catalogue).filter { $0.nodeID == localNode || live.contains($0.nodeID) }
+        let known = await catalogues.catalogues.map(\.catalogue)
+        let usable = known.filter { $0.nodeID == localNode || live.contains($0.nodeID) }
+        // Providers this node knows of but does not see alive are named too: a result is
+        // never silently partial.
+        let absent = known.map(\.nodeID).filter { $0 != localNode && !live.contains($0) }
         let outcome: FederatedPlanner.Outcome
         do {
             outcome = try FederatedPlanner.plan(
@@ -106,7 +110,10 @@ actor QueryShell {
             ]
         )
         let result = await run(outcome.plan, signed: signed)
-        let released = outcome.release(result)
+        var released = outcome.release(result)
+        for node in absent where !released.coverage.accountedFor.contains(node) {
+            released.coverage.failed[node] = "not alive in the membership of \(localNode)"
+        }
         var response = Envelope()
         response.kind = .querySubmit
         response.body = Data(released.encoded())

@@ -544,6 +544,15 @@ public final class MeshTransport: @unchecked Sendable {
         guard var link = links[node] else { return }
         let action = link.dialFailed()
         links[node] = link
+        // Requests waiting on a peer that cannot be reached fail now rather than at their
+        // timeout: the caller may have something better to do (ask the peer's children in
+        // the aggregation tree). One-way messages stay queued for the reconnect.
+        let stranded = pendingRequests.filter { $0.value.peer == .node(node) }
+        for (requestID, pending) in stranded {
+            pendingRequests.removeValue(forKey: requestID)
+            pending.timeout.cancel()
+            pending.promise.fail(TransportError(.connectionFailed, "cannot reach node \(node): \(reason)"))
+        }
         if case .scheduleReconnect = action {
             logger.info("cannot reach peer; will retry", metadata: ["peer": "\(node)", "reason": "\(reason)", "queued": "\(link.queuedCount)"])
         }

@@ -56,8 +56,11 @@ struct QueryBenchmarkCommand: AsyncParsableCommand {
         let fanoutList = fanouts.split(separator: ",").compactMap { Int($0) }
         let names = Credential.fileNames(for: .researcher)
         let credential = try Credential.load(certificatePath: identity + "/" + names.certificate, keyPath: identity + "/" + names.key, caPath: ca)
-        var logger = Logger(label: "oncomesh.query-benchmark")
-        logger.logLevel = .critical
+        let logger = {
+            var logger = Logger(label: "oncomesh.query-benchmark")
+            logger.logLevel = .critical
+            return logger
+        }()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var random = SeededRandom(seed: seed)
 
@@ -86,8 +89,9 @@ struct QueryBenchmarkCommand: AsyncParsableCommand {
 
         // Throughput: `researchers` clients, each with its own connections, asking back to
         // back for a fixed time with the default fanout.
+        let researcherCount = researchers
         let clients = try await withThrowingTaskGroup(of: ResearcherClient.self) { tasks in
-            for _ in 0..<researchers {
+            for _ in 0..<researcherCount {
                 tasks.addTask { try await ResearcherClient(credential: credential, addresses: addresses, eventLoop: group.next(), logger: logger) }
             }
             return try await tasks.reduce(into: []) { $0.append($1) }
