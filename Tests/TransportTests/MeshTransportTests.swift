@@ -157,6 +157,29 @@ import Testing
         await federation.shutdown()
     }
 
+    /// A request to a peer that has gone (its port refuses connections) fails as soon as the
+    /// dial fails, long before its timeout, so that the caller can turn to someone else;
+    /// one-way messages stay queued for the reconnect.
+    @Test func requestsToAPeerThatCannotBeDialledFailAtOnce() async throws {
+        let federation = try TestFederation()
+        let a = try federation.transport(try federation.node("a"))
+        let b = try federation.transport(try federation.node("b"))
+        let port = try #require(try await b.listen(host: "127.0.0.1", port: 0).port)
+        _ = federation.serveEcho(b)
+        await a.setAddress(PeerAddress(host: "127.0.0.1", port: port), for: try NodeID("b"))
+        _ = try await a.request(echo([1]), to: try NodeID("b"), timeout: .seconds(10))
+        await b.shutdown()
+
+        let start = ContinuousClock.now
+        await #expect {
+            _ = try await a.request(echo([2]), to: try NodeID("b"), timeout: .seconds(30))
+        } throws: { error in
+            (error as? TransportError)?.code == .connectionFailed
+        }
+        #expect(ContinuousClock.now - start < .seconds(10), "failed at the dial, not at the 30 s timeout")
+        await federation.shutdown()
+    }
+
     @Test func idleConnectionsCloseAndRedialOnDemand() async throws {
         let federation = try TestFederation()
         var settings = TransportSettings()
