@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEMO_DIR ?= demo-output
 APT_PACKAGES = liblz4-dev lz4 openssl pkg-config libsqlite3-dev
 
-.PHONY: demo test build deps proto benchmark benchmark-aggregation benchmark-query clean
+.PHONY: demo test build deps proto benchmark benchmark-aggregation benchmark-query simulate clean
 
 deps:
 	@missing=""; \
@@ -62,6 +62,10 @@ benchmark-query: deps
 	cd Benchmarks && $(SWIFT) build -c release --product meshnode && $(SWIFT) build -c release --product QueryBenchmark
 	scripts/query-benchmark.sh "$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/meshnode" \
 		"$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/QueryBenchmark" /tmp/oncomesh-query-benchmark 30
+
+simulate: deps
+	$(SWIFT) build -c release --product meshsim
+	"$$($(SWIFT) build -c release --show-bin-path)/meshsim" standard --out simulations/results
 
 clean:
 	rm -rf .build $(DEMO_DIR)

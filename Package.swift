@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "meshnode", targets: ["MeshNode"]),
+        .executable(name: "meshsim", targets: ["meshsim"]),
         .library(name: "MeshCore", targets: ["MeshCore"]),
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "Gossip", targets: ["Gossip"]),
@@ -105,6 +106,28 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        .target(
+            name: "Simulation",
+            dependencies: [
+                "MeshCore",
+                "Gossip",
+                "Aggregation",
+                "QueryPlanner",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "simulations/Sources/Simulation"
+        ),
+        .executableTarget(
+            name: "meshsim",
+            dependencies: ["Simulation", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "simulations/Sources/meshsim"
+        ),
+        .testTarget(
+            name: "SimulationTests",
+            dependencies: ["Simulation", "MeshCore", "Gossip"],
+            path: "simulations/Tests/SimulationTests"
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(

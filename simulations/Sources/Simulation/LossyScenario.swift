@@ -1,0 +1,60 @@
+import Foundation
+import Gossip
+
+/// A formed mesh runs for a long while (one simulated hour by default) at 5% loss with 5%
+/// of the nodes slow: healthy nodes declared dead or suspected, and what each node sends per
+/// second, membership and catalogue anti-entropy counted apart.
+enum LossyScenario {
+    static let lossRate = 0.05
+    static let slowShare = 0.05
+    static let slowDelayMax: Duration = .milliseconds(400)
+
+    static func run(_ options: ScenarioOptions) throws -> ScenarioResult {
+        var result = ScenarioResult(scenario: "lossy", nodes: options.nodes, seed: options.seed)
+        let progress = Progress(label: "lossy N=\(options.nodes)", enabled: options.showProgress)
+        defer { progress.finish() }
+        let simulator = try Simulator(nodeCount: options.nodes, seed: options.seed, settings: options.settings)
+        guard try MeshFormation.form(simulator, result: &result, progress: progress) != nil else {
+            result.absorb(simulator)
+            return result
+        }
+        var suspicionsOfHealthy = 0
+        simulator.onMembershipEvent = { _, _, event in
+            if case .suspected(let member) = event, let index = simulator.index(of: member.nodeID), simulator.nodes[index].isUp {
+                suspicionsOfHealthy += 1
+            }
+        }
+        let slowCount = max(1, Int((Double(options.nodes) * slowShare).rounded()))
+        var slow: [Int: Duration] = [:]
+        while slow.count < slowCount { slow[simulator.draw(below: options.nodes)] = slowDelayMax }
+        let falseBefore = simulator.falsePositiveDeaths.count
+        simulator.apply(.setLossRate(lossRate))
+        simulator.apply(.setSlowNodes(slow))
+        simulator.traffic.reset()
+        let start = simulator.now
+        let duration = options.duration ?? .seconds(3600)
+        while simulator.now - start < duration {
+            simulator.run(until: min(start + duration, simulator.now + .seconds(1)))
+            progress.update(simulator.now, "false positives \(simulator.falsePositiveDeaths.count - falseBefore)")
+        }
+        let seconds = duration.secondsValue
+        let traffic = simulator.traffic
+        let count = Double(options.nodes)
+        result.add("measured duration", seconds, "s")
+        result.add("false positive deaths", Double(simulator.falsePositiveDeaths.count - falseBefore), "events")
+        result.add("suspicions of healthy nodes", Double(suspicionsOfHealthy), "events")
+        for kind in [TrafficCounter.Kind.membership, .antiEntropy] {
+            result.add("\(kind.name) messages per node per second", Double(traffic.totalMessages(kind)) / count / seconds, "msg/s")
+            result.add("\(kind.name) bytes per node per second", Double(traffic.totalBytes(kind)) / count / seconds, "B/s")
+        }
+        let perNode = traffic.bytes[TrafficCounter.Kind.membership.rawValue].map { Double($0) / seconds }.sorted()
+        result.add("membership bytes per second, busiest node", perNode.last, "B/s")
+        simulator.onMembershipEvent = nil
+        simulator.apply(.healAll)
+        _ = MeshFormation.checkLiveness(simulator, result: &result, bound: .seconds(180), progress: progress)
+        result.add("slow nodes", Double(slowCount), "nodes")
+        result.add("forged catalogues offered", Double(simulator.injectedOffers), "offers")
+        result.absorb(simulator)
+        return result
+    }
+}

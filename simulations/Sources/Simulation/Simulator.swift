@@ -1,0 +1,384 @@
+import Crypto
+import Foundation
+import Gossip
+import MeshCore
+
+/// Tunables of a simulated mesh. Durations are virtual time.
+public struct SimulationSettings: Sendable {
+    /// The membership core's settings, as on a real node.
+    public var swim = SWIMSettings()
+    /// How often each node sends its catalogue digest to one random live member
+    /// (the real node's catalogue round).
+    public var antiEntropyInterval: Duration = .milliseconds(500)
+    public var profile: LinkProfile = .lan
+    /// Minimum cell size k every simulated site publishes.
+    public var minimumCellSize = 5
+
+    public init() {}
+}
+
+/// Runs a whole mesh in one process on a virtual clock.
+///
+/// Each node is the real ``SWIMInstance`` and ``CatalogueStore``; this type is their shell:
+/// it carries out their actions, delivers messages through the ``NetworkModel`` after
+/// encoding them with their real protobuf encoding (to count bytes honestly), and runs the
+/// catalogue anti-entropy the node runtime runs. One ``SeededRandom`` made from the seed
+/// draws every delay, loss and fault, and seeds every node's own random source, so a seed
+/// replays a run exactly (the event log digest shows it).
+public final class Simulator {
+    enum Event {
+        case timer(Int, SWIMTimer)
+        case membership(from: Int, to: Int, SWIMMessage)
+        case antiEntropyRound(Int)
+        case digest(from: Int, to: Int, entries: [CatalogueDigestEntry], fingerprint: UInt64)
+        case pull(from: Int, to: Int, nodes: [NodeID])
+        case bundle(from: Int, to: Int, [SignedCatalogue])
+        case fault(Fault)
+    }
+
+    public let seed: UInt64
+    public let settings: SimulationSettings
+    public let federation: SimulatedFederation
+    public private(set) var now: Duration = .zero
+    public var network: NetworkModel
+    public var nodes: [SimulatedNode]
+    public var log = EventLog()
+    public var traffic: TrafficCounter
+    /// Safety violations found while running; a correct mesh has none.
+    public private(set) var violations: [String] = []
+    /// Called for every membership event: (time, observer, event).
+    public var onMembershipEvent: ((Duration, Int, MembershipEvent) -> Void)?
+    /// Called for every catalogue a node accepts: (time, holder, owner, version).
+    public var onCatalogueAccepted: ((Duration, Int, NodeID, UInt64) -> Void)?
+
+    public private(set) var falsePositiveDeaths: [(time: Duration, observer: Int, member: Int)] = []
+    public internal(set) var injectedOffers = 0
+    public internal(set) var injectedRejections: [CatalogueRejection.Reason: Int] = [:]
+    public private(set) var staleRejections = 0
+    public private(set) var eventsProcessed = 0
+
+    var random: SeededRandom
+    var queue = EventQueue<Event>()
+    let memo: VerificationMemo
+    let indexOf: [NodeID: Int]
+    let indexAt: [String: Int]
+    /// Payload bytes of every catalogue version each node really published.
+    var published: [Int: [UInt64: SignedCatalogue]] = [:]
+    /// Keys of forged catalogues injected, which no store may ever accept.
+    var forgedKeys: Set<SHA256Digest> = []
+    var signedSizes: [SHA256Digest: Int] = [:]
+
+    public init(nodeCount: Int, seed: UInt64, settings: SimulationSettings = SimulationSettings(), federation: SimulatedFederation? = nil) throws {
+        self.seed = seed
+        self.settings = settings
+        let federation = try federation ?? SimulatedFederation(nodeCount: nodeCount)
+        precondition(federation.nodeIDs.count >= nodeCount, "the federation has \(federation.nodeIDs.count) certificates for \(nodeCount) nodes")
+        self.federation = federation
+        self.network = NetworkModel(profile: settings.profile)
+        self.traffic = TrafficCounter(nodeCount: nodeCount)
+        self.random = SeededRandom(seed: seed)
+        self.memo = VerificationMemo(verifier: federation.verifier())
+        var indexOf: [NodeID: Int] = [:]
+        var indexAt: [String: Int] = [:]
+        var nodes: [SimulatedNode] = []
+        nodes.reserveCapacity(nodeCount)
+        for index in 0..<nodeCount {
+            let id = federation.nodeIDs[index]
+            let address = SimulatedFederation.address(index)
+            indexOf[id] = index
+            indexAt[address] = index
+            let swim = SWIMInstance(localNode: id, localAddress: address, settings: settings.swim, seed: random.next(), now: .zero)
+            let store = CatalogueStore(verifier: federation.verifier())
+            let signer = try CatalogueSigner(credential: federation.credentials[index])
+            nodes.append(SimulatedNode(index: index, id: id, swim: swim, store: store, signer: signer, seed: random.next()))
+        }
+        self.nodes = nodes
+        self.indexOf = indexOf
+        self.indexAt = indexAt
+    }
+
+    public func index(of node: NodeID) -> Int? { indexOf[node] }
+
+    // MARK: - Driving the run
+
+    /// Starts `node` at the current time: publishes its catalogue and joins through `seeds`.
+    public func start(_ node: Int, seeds: [Int]) throws {
+        precondition(!nodes[node].started, "node \(node) started twice")
+        nodes[node].started = true
+        try publish(node)
+        log.append(now, "start node=\(node) seeds=\(seeds)")
+        let actions = nodes[node].swim.join(seeds: seeds.map { SimulatedFederation.address($0) }, now: now)
+        perform(actions, of: node)
+        let phase = Int64(random.unitInterval() * Double(settings.antiEntropyInterval.nanosecondsCount))
+        queue.schedule(.antiEntropyRound(node), at: now + .nanoseconds(phase))
+    }
+
+    /// Builds, signs and holds a new version of `node`'s catalogue, as `republish()` does.
+    public func publish(_ node: Int) throws {
+        let date = SimulatedFederation.date(now)
+        let version = CatalogueStore.nextVersion(after: nodes[node].ownCatalogue)
+        let catalogue = try SyntheticSite.catalogue(
+            node: nodes[node].id, index: node, version: version, now: date, minimumCellSize: settings.minimumCellSize)
+        let signed = try nodes[node].signer.sign(catalogue)
+        published[node, default: [:]][version] = signed
+        switch offer(signed, to: node) {
+        case .accepted:
+            nodes[node].ownCatalogue = catalogue
+            log.append(now, "publish node=\(node) version=\(version)")
+        case .rejected(let rejection):
+            violations.append("node \(node) refused its own catalogue version \(version): \(rejection)")
+        }
+    }
+
+    public func schedule(_ faults: FaultSchedule) {
+        for entry in faults.entries { queue.schedule(.fault(entry.fault), at: entry.time) }
+    }
+
+    public func apply(_ fault: Fault) {
+        log.append(now, fault.logLine)
+        switch fault {
+        case .crash(let node): nodes[node].isUp = false
+        case .setLossRate(let rate): network.lossRate = rate
+        case .setDuplicationRate(let rate): network.duplicationRate = rate
+        case .setSlowNodes(let slow): network.slowNodes = slow
+        case .partition(let id, let partition): network.partitions[id] = partition
+        case .heal(let id): network.partitions[id] = nil
+        case .healAll:
+            network.lossRate = 0
+            network.duplicationRate = 0
+            network.slowNodes = [:]
+            network.partitions = [:]
+        }
+    }
+
+    /// Runs every event due up to and including `end`, then sets the clock to `end`.
+    public func run(until end: Duration) {
+        while let next = queue.nextTime, next <= end {
+            let (time, event) = queue.popFirst()!
+            now = time
+            eventsProcessed += 1
+            handle(event)
+        }
+        now = end
+    }
+
+    // MARK: - Events
+
+    private func handle(_ event: Event) {
+        switch event {
+        case .timer(let node, let timer):
+            guard nodes[node].isUp else { return }
+            let actions = nodes[node].swim.onTimer(timer, now: now)
+            perform(actions, of: node)
+        case .membership(let sender, let receiver, let message):
+            guard nodes[receiver].isUp else { return }
+            let actions = nodes[receiver].swim.onMessage(message, from: nodes[sender].id, now: now)
+            perform(actions, of: receiver)
+        case .antiEntropyRound(let node):
+            guard nodes[node].isUp else { return }
+            antiEntropyRound(node)
+            queue.schedule(.antiEntropyRound(node), at: now + settings.antiEntropyInterval)
+        case .digest(let sender, let receiver, let entries, let fingerprint):
+            guard nodes[receiver].isUp, fingerprint != nodes[receiver].fingerprint else { return }
+            let missing = nodes[receiver].store.missing(from: entries)
+            guard !missing.isEmpty else { return }
+            let request = CatalogueDigestEntry.wire(missing.map { CatalogueDigestEntry(nodeID: $0, version: 0) })
+            send(.antiEntropy, from: receiver, to: sender, bytes: ((try? request.serializedBytes() as [UInt8])?.count) ?? 0) {
+                .pull(from: receiver, to: sender, nodes: missing)
+            }
+        case .pull(let requester, let holder, let wanted):
+            guard nodes[holder].isUp else { return }
+            let catalogues = wanted.compactMap { nodes[holder].store.catalogue(of: $0)?.signed }
+            send(.antiEntropy, from: holder, to: requester, bytes: bundleSize(catalogues)) {
+                .bundle(from: holder, to: requester, catalogues)
+            }
+        case .bundle(let sender, let receiver, let catalogues):
+            guard nodes[receiver].isUp else { return }
+            for signed in catalogues {
+                if case .rejected(let rejection) = offer(signed, to: receiver) {
+                    if rejection.reason == .staleVersion {
+                        staleRejections += 1
+                    } else {
+                        log.append(now, "reject node=\(receiver) via=\(sender) reason=\(rejection.reason.rawValue)")
+                    }
+                }
+            }
+        case .fault(let fault):
+            apply(fault)
+        }
+    }
+
+    private func antiEntropyRound(_ node: Int) {
+        let date = SimulatedFederation.date(now)
+        for expired in nodes[node].store.expire(now: date) {
+            log.append(now, "expire node=\(node) owner=\(expired)")
+            refreshBookkeeping(node)
+        }
+        guard let peer = nodes[node].live.randomElement(using: &nodes[node].random) else { return }
+        let (entries, bytes) = digest(of: node)
+        let fingerprint = nodes[node].fingerprint
+        send(.antiEntropy, from: node, to: peer, bytes: bytes) {
+            .digest(from: node, to: peer, entries: entries, fingerprint: fingerprint)
+        }
+    }
+
+    private func digest(of node: Int) -> ([CatalogueDigestEntry], Int) {
+        if let cached = nodes[node].digestCache { return (cached.entries, cached.encodedBytes) }
+        let entries = nodes[node].store.digest()
+        let bytes = ((try? CatalogueDigestEntry.wire(entries).serializedBytes() as [UInt8])?.count) ?? 0
+        nodes[node].digestCache = (entries, bytes)
+        return (entries, bytes)
+    }
+
+    /// The exact size of a `CatalogueBundle` message holding `catalogues`: each is a
+    /// length-delimited field 1, so tag byte + varint length + the catalogue's own encoding
+    /// (each distinct catalogue is encoded once and its size kept).
+    func bundleSize(_ catalogues: [SignedCatalogue]) -> Int {
+        var total = 0
+        for signed in catalogues {
+            let key = VerificationMemo.key(signed)
+            let size: Int
+            if let known = signedSizes[key] {
+                size = known
+            } else {
+                size = ((try? signed.wire.serializedBytes() as [UInt8])?.count) ?? 0
+                signedSizes[key] = size
+            }
+            total += 1 + Self.varintLength(size) + size
+        }
+        return total
+    }
+
+    static func varintLength(_ value: Int) -> Int {
+        var length = 1
+        var rest = UInt64(value) >> 7
+        while rest > 0 {
+            length += 1
+            rest >>= 7
+        }
+        return length
+    }
+
+    /// Offers a signed catalogue to `node`'s store and checks the safety rules on the outcome.
+    @discardableResult
+    func offer(_ signed: SignedCatalogue, to node: Int) -> CatalogueStore.OfferOutcome {
+        let date = SimulatedFederation.date(now)
+        let memo = self.memo
+        let outcome = nodes[node].store.offer(signed, now: date) { (signed) throws(CatalogueRejection) in
+            try memo.verify(signed, now: date)
+        }
+        if case .accepted(let owner, let version, let replaced) = outcome {
+            checkAccepted(signed, owner: owner, version: version, replaced: replaced, holder: node)
+            let ownerIndex = indexOf[owner] ?? -1
+            if let replaced {
+                nodes[node].fingerprint &-= SimulatedNode.fingerprintTerm(node: ownerIndex, version: replaced)
+            } else {
+                nodes[node].heldCount += 1
+            }
+            nodes[node].fingerprint &+= SimulatedNode.fingerprintTerm(node: ownerIndex, version: version)
+            nodes[node].digestCache = nil
+            log.append(now, "accept node=\(node) owner=\(ownerIndex) version=\(version)")
+            onCatalogueAccepted?(now, node, owner, version)
+        }
+        return outcome
+    }
+
+    private func checkAccepted(_ signed: SignedCatalogue, owner: NodeID, version: UInt64, replaced: UInt64?, holder: Int) {
+        if let replaced, replaced >= version {
+            violations.append("node \(holder) replaced version \(replaced) of \(owner) by the older or equal \(version)")
+        }
+        if forgedKeys.contains(VerificationMemo.key(signed)) {
+            violations.append("node \(holder) accepted a forged catalogue of \(owner) version \(version)")
+        }
+        guard let ownerIndex = indexOf[owner], let original = published[ownerIndex]?[version] else {
+            violations.append("node \(holder) accepted catalogue version \(version) of \(owner), which its owner never published")
+            return
+        }
+        if original.payload != signed.payload || original.signature != signed.signature {
+            violations.append("node \(holder) accepted catalogue version \(version) of \(owner) with other bytes than its owner signed")
+        }
+    }
+
+    /// Recomputes the held count and fingerprint of `node` from its store (after drops).
+    private func refreshBookkeeping(_ node: Int) {
+        var fingerprint: UInt64 = 0
+        for entry in nodes[node].store.digest() {
+            fingerprint &+= SimulatedNode.fingerprintTerm(node: indexOf[entry.nodeID] ?? -1, version: entry.version)
+        }
+        nodes[node].fingerprint = fingerprint
+        nodes[node].heldCount = nodes[node].store.catalogues.count
+        nodes[node].digestCache = nil
+    }
+
+    // MARK: - Carrying out the core's actions
+
+    func perform(_ actions: [SWIMAction], of node: Int) {
+        for action in actions {
+            switch action {
+            case .schedule(let timer, let after):
+                queue.schedule(.timer(node, timer), at: now + after)
+            case .send(let message, let destination):
+                let receiver: Int?
+                switch destination {
+                case .node(let target, _): receiver = indexOf[target]
+                case .address(let address): receiver = indexAt[address]
+                }
+                guard let receiver else { continue }
+                let bytes = (try? message.serializedBytes().count) ?? 0
+                send(.membership, from: node, to: receiver, bytes: bytes) { .membership(from: node, to: receiver, message) }
+            case .event(let event):
+                record(event, observer: node)
+            }
+        }
+    }
+
+    private func record(_ event: MembershipEvent, observer: Int) {
+        switch event {
+        case .joined(let member), .refuted(let member):
+            if let index = indexOf[member.nodeID], index != observer { nodes[observer].live.insert(index) }
+        case .suspected(let member), .died(let member), .left(let member):
+            if let index = indexOf[member.nodeID] { nodes[observer].live.remove(index) }
+        case .joinCompleted:
+            break
+        }
+        switch event {
+        case .joined(let member): log.append(now, "joined observer=\(observer) member=\(member.nodeID) \(member.status)")
+        case .suspected(let member): log.append(now, "suspected observer=\(observer) member=\(member.nodeID) \(member.status)")
+        case .refuted(let member): log.append(now, "refuted observer=\(observer) member=\(member.nodeID) \(member.status)")
+        case .died(let member):
+            log.append(now, "died observer=\(observer) member=\(member.nodeID) \(member.status)")
+            if let index = indexOf[member.nodeID], nodes[index].isUp {
+                falsePositiveDeaths.append((now, observer, index))
+            }
+        case .left(let member): log.append(now, "left observer=\(observer) member=\(member.nodeID)")
+        case .joinCompleted(let via): log.append(now, "join-completed node=\(observer) via=\(via)")
+        }
+        onMembershipEvent?(now, observer, event)
+    }
+
+    /// Sends one message through the network model: counted once, delivered zero, one or two
+    /// times after drawn delays.
+    func send(_ kind: TrafficCounter.Kind, from sender: Int, to receiver: Int, bytes: Int, _ event: () -> Event) {
+        traffic.record(kind, from: sender, bytes: bytes)
+        let delays = network.deliveryDelays(from: sender, to: receiver, using: &random)
+        guard !delays.isEmpty else { return }
+        let built = event()
+        for delay in delays { queue.schedule(built, at: now + delay) }
+    }
+
+    func recordViolation(_ message: String) {
+        violations.append(message)
+    }
+
+    /// Draws from the run's random source (scenarios use it for their own choices).
+    public func draw(below bound: Int) -> Int {
+        Int(random.next() % UInt64(bound))
+    }
+
+    public func drawUnit() -> Double { random.unitInterval() }
+}
+
+extension Simulator {
+    /// The byte count the simulator charges for a catalogue bundle (checked against the real encoding).
+    public func bundleSizeForTesting(_ catalogues: [SignedCatalogue]) -> Int { bundleSize(catalogues) }
+}

@@ -1,0 +1,28 @@
+import Foundation
+import Gossip
+import MeshCore
+
+/// The small synthetic site behind each simulated node: enough data for a real catalogue
+/// over the reference schema. Sizes are a function of the node's index, not of the seed,
+/// so catalogues are the same in every run.
+public enum SyntheticSite {
+    public static func subjectCount(index: Int) -> Int {
+        40 + (index &* 7919) % 960
+    }
+
+    public static func catalogue(node: NodeID, index: Int, version: UInt64, now: Date, minimumCellSize: Int) throws -> Catalogue {
+        let policy = CataloguePolicy(minimumCellSize: minimumCellSize, allowedQueryKinds: [.count, .histogram], maximumCellsPerQuery: 500)
+        let key = (0..<Catalogue.aggregationPublicKeyByteCount).map { UInt8(truncatingIfNeeded: index &* 31 &+ $0) }
+        return try CatalogueBuilder(schema: Schema.reference).build(
+            nodeID: node,
+            siteName: "Simulated site \(index)",
+            country: ["DE", "FR", "IT", "ES", "NL", "SE", "PL", "PT"][index % 8],
+            endpoints: [SimulatedFederation.address(index)],
+            summary: SiteSummary(subjectCount: subjectCount(index: index)),
+            policy: policy,
+            aggregationPublicKey: key,
+            version: version,
+            now: now
+        )
+    }
+}

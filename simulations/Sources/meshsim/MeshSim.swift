@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Simulation
+
+@main
+struct MeshSim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meshsim",
+        abstract: "Runs the OncoMesh cores as a whole mesh on a virtual clock under seeded faults.",
+        discussion: "Scenarios: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")), or 'standard' for all of them at N = 30, 100 and 1000."
+    )
+
+    @Argument(help: "The scenario to run, or 'standard'.")
+    var scenario: String
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Mesh sizes (several allowed).")
+    var nodes: [Int] = [30]
+
+    @Option(name: .long, help: "The first seed.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "How many seeds to run, from --seed on.")
+    var seeds: Int = 1
+
+    @Option(name: .long, help: "Override of the measured duration in virtual seconds.")
+    var duration: Double?
+
+    @Option(name: .long, help: "Where reports go.")
+    var out: String = "simulations/results"
+
+    @Flag(name: .long, help: "No progress line on standard error.")
+    var quiet = false
+
+    func run() throws {
+        if scenario == "standard" {
+            try StandardSet.run(nodes: [30, 100, 1000], seed: seed, out: out, showProgress: !quiet)
+            return
+        }
+        guard let chosen = Scenario(rawValue: scenario) else {
+            throw ValidationError("unknown scenario '\(scenario)'; choose one of \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")) or standard")
+        }
+        var failed = false
+        for count in nodes {
+            var results: [ScenarioResult] = []
+            for offset in 0..<UInt64(max(1, seeds)) {
+                var options = ScenarioOptions(nodes: count, seed: seed + offset)
+                options.duration = duration.map { .milliseconds(Int64($0 * 1000)) }
+                options.showProgress = !quiet
+                let result = try chosen.run(options)
+                results.append(result)
+                print(Summary.line(result))
+                if !result.passed {
+                    failed = true
+                    for line in result.violations + result.livenessFailures { print("  \(line)") }
+                    print("  replay: \(result.replayCommand)")
+                }
+            }
+            try Report.write(results, to: out)
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
