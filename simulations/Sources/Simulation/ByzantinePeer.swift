@@ -58,7 +58,7 @@ extension Simulator {
                 guard let oldest = versions.first, oldest <= held.catalogue.version else { continue }
                 signed = published[owner]![oldest]!
             }
-            if forgery != .replay { forgedKeys.insert(VerificationMemo.key(signed)) }
+            if forgery != .replay { forgedKeys.insert(memo.cachedKey(signed)) }
             injectedOffers += 1
             let outcome = offer(signed, to: receiver)
             switch outcome {

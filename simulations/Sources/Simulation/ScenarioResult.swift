@@ -101,7 +101,7 @@ public struct ScenarioOptions: Sendable {
 
 /// Scenario names and their runners.
 public enum Scenario: String, CaseIterable, Sendable {
-    case join, update, crash, lossy, partition
+    case join, update, crash, lossy, partition, query
 
     public func run(_ options: ScenarioOptions) throws -> ScenarioResult {
         let started = Date()
@@ -112,6 +112,7 @@ public enum Scenario: String, CaseIterable, Sendable {
         case .crash: result = try CrashScenario.run(options)
         case .lossy: result = try LossyScenario.run(options)
         case .partition: result = try PartitionScenario.run(options)
+        case .query: result = try QueryScenario.run(options)
         }
         result.wallSeconds = Date().timeIntervalSince(started)
         return result

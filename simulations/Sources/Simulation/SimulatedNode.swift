@@ -16,6 +16,8 @@ public struct SimulatedNode {
     public var isUp = true
     /// Whether the node has started (join called).
     public var started = false
+    /// Which process of the node runs: raised at each restart.
+    public internal(set) var generation = 0
     /// This node's newest catalogue, as published.
     public var ownCatalogue: Catalogue?
     /// Members this node believes alive, from its membership events (the shell's `livePeers`).

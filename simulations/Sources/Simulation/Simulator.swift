@@ -27,13 +27,17 @@ public struct SimulationSettings: Sendable {
 /// replays a run exactly (the event log digest shows it).
 public final class Simulator {
     enum Event {
-        case timer(Int, SWIMTimer)
+        /// A timer of `node`'s core; `generation` is the node's process generation when it
+        /// was set, so timers of a process that crashed never reach its restarted successor.
+        case timer(Int, generation: Int, SWIMTimer)
         case membership(from: Int, to: Int, SWIMMessage)
-        case antiEntropyRound(Int)
+        case antiEntropyRound(Int, generation: Int)
         case digest(from: Int, to: Int, entries: [CatalogueDigestEntry], fingerprint: UInt64)
         case pull(from: Int, to: Int, nodes: [NodeID])
         case bundle(from: Int, to: Int, [SignedCatalogue])
         case fault(Fault)
+        /// Work of a scenario's own shell (the query scenario's messages and timers).
+        case deferred(() -> Void)
     }
 
     public let seed: UInt64
@@ -67,6 +71,10 @@ public final class Simulator {
     /// Keys of forged catalogues injected, which no store may ever accept.
     var forgedKeys: Set<SHA256Digest> = []
     var signedSizes: [SHA256Digest: Int] = [:]
+    /// What each node's site holds, for scenarios whose nodes have data: their catalogues
+    /// then declare the codes and ranges present. Nodes without an entry publish only a
+    /// subject count.
+    public var siteSummaries: [Int: SiteSummary] = [:]
 
     public init(nodeCount: Int, seed: UInt64, settings: SimulationSettings = SimulationSettings(), federation: SimulatedFederation? = nil) throws {
         self.seed = seed
@@ -110,7 +118,49 @@ public final class Simulator {
         let actions = nodes[node].swim.join(seeds: seeds.map { SimulatedFederation.address($0) }, now: now)
         perform(actions, of: node)
         let phase = Int64(random.unitInterval() * Double(settings.antiEntropyInterval.nanosecondsCount))
-        queue.schedule(.antiEntropyRound(node), at: now + .nanoseconds(phase))
+        queue.schedule(.antiEntropyRound(node, generation: nodes[node].generation), at: now + .nanoseconds(phase))
+    }
+
+    /// Restarts a crashed `node` as a new process: a fresh membership core and an empty
+    /// catalogue store (nothing survives a crash but the node's key and the version
+    /// counter of its own catalogue), a new catalogue version, and a join through `seeds`.
+    /// Timers of the crashed process are dropped.
+    public func restart(_ node: Int, seeds: [Int]) throws {
+        precondition(nodes[node].started && !nodes[node].isUp, "node \(node) restarted while running")
+        nodes[node].generation += 1
+        nodes[node].isUp = true
+        nodes[node].swim = SWIMInstance(localNode: nodes[node].id, localAddress: nodes[node].address, settings: settings.swim, seed: random.next(), now: now)
+        nodes[node].store = CatalogueStore(verifier: federation.verifier())
+        nodes[node].live = LiveSet()
+        nodes[node].heldCount = 0
+        nodes[node].fingerprint = 0
+        nodes[node].digestCache = nil
+        log.append(now, "restart node=\(node) generation=\(nodes[node].generation)")
+        try publish(node)
+        let actions = nodes[node].swim.join(seeds: seeds.filter { $0 != node }.map { SimulatedFederation.address($0) }, now: now)
+        perform(actions, of: node)
+        let phase = Int64(random.unitInterval() * Double(settings.antiEntropyInterval.nanosecondsCount))
+        queue.schedule(.antiEntropyRound(node, generation: nodes[node].generation), at: now + .nanoseconds(phase))
+    }
+
+    /// Runs `body` when an answer of the transport at `from` to `to` arrives, such as a
+    /// refused connection: it takes the network's delay and may be lost like a message,
+    /// but no process sends it, so it is not counted as traffic.
+    public func transportAnswer(from sender: Int, to receiver: Int, _ body: @escaping () -> Void) {
+        guard let delay = network.deliveryDelays(from: sender, to: receiver, using: &random).first else { return }
+        queue.schedule(.deferred(body), at: now + delay)
+    }
+
+    /// Runs `body` at `now + delay` (a scenario's own timer).
+    public func after(_ delay: Duration, _ body: @escaping () -> Void) {
+        queue.schedule(.deferred(body), at: now + delay)
+    }
+
+    /// Sends a scenario's message of `bytes` bytes from `sender` to `receiver` through the
+    /// network model: counted once, and `delivered` runs once per copy that arrives (none
+    /// when lost or cut off). Whether the receiver runs is the callee's concern.
+    public func transmit(_ kind: TrafficCounter.Kind, from sender: Int, to receiver: Int, bytes: Int, delivered: @escaping () -> Void) {
+        send(kind, from: sender, to: receiver, bytes: bytes) { .deferred(delivered) }
     }
 
     /// Builds, signs and holds a new version of `node`'s catalogue, as `republish()` does.
@@ -118,7 +168,7 @@ public final class Simulator {
         let date = SimulatedFederation.date(now)
         let version = CatalogueStore.nextVersion(after: nodes[node].ownCatalogue)
         let catalogue = try SyntheticSite.catalogue(
-            node: nodes[node].id, index: node, version: version, now: date, minimumCellSize: settings.minimumCellSize)
+            node: nodes[node].id, index: node, version: version, now: date, minimumCellSize: settings.minimumCellSize, summary: siteSummaries[node])
         let signed = try nodes[node].signer.sign(catalogue)
         published[node, default: [:]][version] = signed
         switch offer(signed, to: node) {
@@ -166,18 +216,18 @@ public final class Simulator {
 
     private func handle(_ event: Event) {
         switch event {
-        case .timer(let node, let timer):
-            guard nodes[node].isUp else { return }
+        case .timer(let node, let generation, let timer):
+            guard nodes[node].isUp, nodes[node].generation == generation else { return }
             let actions = nodes[node].swim.onTimer(timer, now: now)
             perform(actions, of: node)
         case .membership(let sender, let receiver, let message):
             guard nodes[receiver].isUp else { return }
             let actions = nodes[receiver].swim.onMessage(message, from: nodes[sender].id, now: now)
             perform(actions, of: receiver)
-        case .antiEntropyRound(let node):
-            guard nodes[node].isUp else { return }
+        case .antiEntropyRound(let node, let generation):
+            guard nodes[node].isUp, nodes[node].generation == generation else { return }
             antiEntropyRound(node)
-            queue.schedule(.antiEntropyRound(node), at: now + settings.antiEntropyInterval)
+            queue.schedule(.antiEntropyRound(node, generation: generation), at: now + settings.antiEntropyInterval)
         case .digest(let sender, let receiver, let entries, let fingerprint):
             guard nodes[receiver].isUp, fingerprint != nodes[receiver].fingerprint else { return }
             let missing = nodes[receiver].store.missing(from: entries)
@@ -205,6 +255,8 @@ public final class Simulator {
             }
         case .fault(let fault):
             apply(fault)
+        case .deferred(let body):
+            body()
         }
     }
 
@@ -236,7 +288,7 @@ public final class Simulator {
     func bundleSize(_ catalogues: [SignedCatalogue]) -> Int {
         var total = 0
         for signed in catalogues {
-            let key = VerificationMemo.key(signed)
+            let key = memo.cachedKey(signed)
             let size: Int
             if let known = signedSizes[key] {
                 size = known
@@ -287,7 +339,7 @@ public final class Simulator {
         if let replaced, replaced >= version {
             violations.append("node \(holder) replaced version \(replaced) of \(owner) by the older or equal \(version)")
         }
-        if forgedKeys.contains(VerificationMemo.key(signed)) {
+        if forgedKeys.contains(memo.cachedKey(signed)) {
             violations.append("node \(holder) accepted a forged catalogue of \(owner) version \(version)")
         }
         guard let ownerIndex = indexOf[owner], let original = published[ownerIndex]?[version] else {
@@ -316,7 +368,7 @@ public final class Simulator {
         for action in actions {
             switch action {
             case .schedule(let timer, let after):
-                queue.schedule(.timer(node, timer), at: now + after)
+                queue.schedule(.timer(node, generation: nodes[node].generation, timer), at: now + after)
             case .send(let message, let destination):
                 let receiver: Int?
                 switch destination {

@@ -10,7 +10,9 @@ public enum SyntheticSite {
         40 + (index &* 7919) % 960
     }
 
-    public static func catalogue(node: NodeID, index: Int, version: UInt64, now: Date, minimumCellSize: Int) throws -> Catalogue {
+    /// - Parameter summary: what the site holds, when a scenario gives it data (the query
+    ///   scenario); nil publishes only the subject count.
+    public static func catalogue(node: NodeID, index: Int, version: UInt64, now: Date, minimumCellSize: Int, summary: SiteSummary? = nil) throws -> Catalogue {
         let policy = CataloguePolicy(minimumCellSize: minimumCellSize, allowedQueryKinds: [.count, .histogram], maximumCellsPerQuery: 500)
         let key = (0..<Catalogue.aggregationPublicKeyByteCount).map { UInt8(truncatingIfNeeded: index &* 31 &+ $0) }
         return try CatalogueBuilder(schema: Schema.reference).build(
@@ -18,7 +20,7 @@ public enum SyntheticSite {
             siteName: "Simulated site \(index)",
             country: ["DE", "FR", "IT", "ES", "NL", "SE", "PL", "PT"][index % 8],
             endpoints: [SimulatedFederation.address(index)],
-            summary: SiteSummary(subjectCount: subjectCount(index: index)),
+            summary: summary ?? SiteSummary(subjectCount: subjectCount(index: index)),
             policy: policy,
             aggregationPublicKey: key,
             version: version,

@@ -33,8 +33,26 @@ public final class VerificationMemo {
         return hasher.finalize()
     }
 
-    public func verify(_ signed: SignedCatalogue, now: Date) throws(CatalogueRejection) -> VerifiedCatalogue {
+    /// Keys already computed, found by signature and confirmed by comparing the bytes: a
+    /// catalogue passed from store to store keeps its byte buffers, so the comparison is
+    /// of identical buffers and costs nothing, where hashing costs a SHA-256 over some
+    /// kilobytes each time the catalogue is offered, sized or checked.
+    private var knownKeys: [[UInt8]: [(payload: [UInt8], chain: [[UInt8]], key: SHA256Digest)]] = [:]
+
+    /// ``key(_:)``, computed once per distinct signed catalogue.
+    public func cachedKey(_ signed: SignedCatalogue) -> SHA256Digest {
+        if let entries = knownKeys[signed.signature] {
+            for entry in entries where entry.payload == signed.payload && entry.chain == signed.certificateChain {
+                return entry.key
+            }
+        }
         let key = Self.key(signed)
+        knownKeys[signed.signature, default: []].append((signed.payload, signed.certificateChain, key))
+        return key
+    }
+
+    public func verify(_ signed: SignedCatalogue, now: Date) throws(CatalogueRejection) -> VerifiedCatalogue {
+        let key = cachedKey(signed)
         let result: Result<VerifiedCatalogue, CatalogueRejection>
         if let known = results[key] {
             hits += 1

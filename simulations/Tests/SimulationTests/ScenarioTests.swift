@@ -50,6 +50,24 @@ import Testing
         Self.check(result)
     }
 
+    @Test func queriesUnderChurnAreSafeAndExactWithoutFaults() throws {
+        let result = try Scenario.query.run(ScenarioOptions(nodes: 30, seed: 16, duration: .seconds(30)))
+        // Violations cover: forged plans accepted, cells of 0 < subjects < K released, and
+        // results differing from the oracle (over the nodes that answered, or over all
+        // targets when the coverage is complete). Liveness covers the WAN phase without
+        // faults: every result complete and exact.
+        Self.check(result)
+        #expect((result.metric("churn, LAN: queries released") ?? 0) >= 25)
+        #expect((result.metric("crashes and restarts") ?? 0) >= 1)
+        let forged = result.metric("forged plans offered") ?? 0
+        #expect(forged >= 4)
+        #expect(result.metric("forged plans refused") == forged)
+        #expect((result.metric("no faults, WAN: queries released") ?? 0) >= 5)
+        #expect(result.metric("no faults, WAN: share complete") == 1)
+        #expect(result.metric("no faults, WAN: share exact") == 1)
+        #expect((result.metric("no faults, WAN: latency p50") ?? 0) > 2 * 10)
+    }
+
     @Test func aSeedReplaysExactlyAndAnotherSeedDiffers() throws {
         let first = try Scenario.crash.run(ScenarioOptions(nodes: 30, seed: 21))
         let again = try Scenario.crash.run(ScenarioOptions(nodes: 30, seed: 21))
