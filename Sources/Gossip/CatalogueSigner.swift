@@ -1,7 +1,5 @@
-import Crypto
 import Foundation
 import MeshCore
-import SwiftASN1
 import X509
 
 /// Signs a node's own catalogue with the key of its node certificate (DESIGN.md, "Identity
@@ -13,12 +11,7 @@ public struct CatalogueSigner: Sendable {
     /// Refuses credentials that could only produce catalogues every peer rejects: a
     /// researcher certificate, or a key that is not P-256.
     public init(credential: Credential) throws(PKIError) {
-        guard case .node = try credential.identity else {
-            throw PKIError(.invalidIdentity, "catalogues are signed with a node certificate; '\(credential.certificate.subject)' is a researcher's")
-        }
-        guard P256.Signing.PublicKey(credential.privateKey.publicKey) != nil else {
-            throw PKIError(.unsupportedKey, "the node key is not ECDSA P-256; the federation signs with P-256 only")
-        }
+        try credential.requireNodeSigningKey(for: "catalogues")
         self.credential = credential
     }
 
@@ -34,10 +27,8 @@ public struct CatalogueSigner: Sendable {
         let payload = catalogue.encoded()
         let signed = SignedCatalogue.signingContext + payload
         do {
-            let signature = try credential.privateKey.sign(bytes: signed, signatureAlgorithm: .ecdsaWithSHA256)
-            var serializer = DER.Serializer()
-            try serializer.serialize(credential.certificate)
-            return SignedCatalogue(payload: payload, signature: signature.rawRepresentation, certificateChain: [serializer.serializedBytes])
+            let (signature, chain) = try credential.signWithChain(signed)
+            return SignedCatalogue(payload: payload, signature: signature, certificateChain: chain)
         } catch {
             throw PKIError(.signingFailed, "cannot sign catalogue version \(catalogue.version) of \(catalogue.nodeID): \(error)")
         }

@@ -1,6 +1,5 @@
 import Foundation
 import MeshCore
-import SwiftASN1
 import X509
 
 /// Decides whether a signed catalogue from a peer may be believed (DESIGN.md, "Gossip"):
@@ -27,32 +26,34 @@ public struct CatalogueVerifier: Sendable {
     }
 
     public func verify(_ signed: SignedCatalogue, now: Date) throws(CatalogueRejection) -> VerifiedCatalogue {
-        var certificates: [Certificate] = []
-        for (position, der) in signed.certificateChain.enumerated() {
-            do {
-                certificates.append(try Certificate(derEncoded: der))
-            } catch {
-                throw CatalogueRejection(.malformed, "certificate \(position + 1) of the chain is not DER X.509: \(error)")
-            }
-        }
         let leaf: Certificate
         do {
-            leaf = try chain.validate(certificates, at: now)
-        } catch {
-            switch error.code {
-            case .untrusted: throw CatalogueRejection(.untrustedChain, error.message)
-            case .notValidAtTime: throw CatalogueRejection(.certificateNotValid, error.message)
-            case .unsuitable: throw CatalogueRejection(.unsuitableCertificate, error.message)
-            }
-        }
-        if revocations.contains(leaf.serialNumber) {
-            throw CatalogueRejection(
-                .revokedSigner,
-                "certificate '\(leaf.subject)' serial \(leaf.serialNumber) is revoked (revocation list version \(revocations.version))"
+            leaf = try SignerCheck.signer(
+                of: signed.signature,
+                over: signed.signedBytes,
+                chain: signed.certificateChain,
+                trust: chain,
+                revocations: revocations,
+                at: now
             )
-        }
-        guard leaf.publicKey.isValidSignature(signed.signature, for: signed.signedBytes, signatureAlgorithm: .ecdsaWithSHA256) else {
-            throw CatalogueRejection(.badSignature, "the signature does not verify over the payload under the key of '\(leaf.subject)' (tampered or signed by another key)")
+        } catch {
+            switch error {
+            case .malformedCertificate(let position, let reason):
+                throw CatalogueRejection(.malformed, "certificate \(position) of the chain is not DER X.509: \(reason)")
+            case .chain(let failure):
+                switch failure.code {
+                case .untrusted: throw CatalogueRejection(.untrustedChain, failure.message)
+                case .notValidAtTime: throw CatalogueRejection(.certificateNotValid, failure.message)
+                case .unsuitable: throw CatalogueRejection(.unsuitableCertificate, failure.message)
+                }
+            case .revoked(let signer, let version):
+                throw CatalogueRejection(
+                    .revokedSigner,
+                    "certificate '\(signer.subject)' serial \(signer.serialNumber) is revoked (revocation list version \(version))"
+                )
+            case .badSignature(let signer):
+                throw CatalogueRejection(.badSignature, "the signature does not verify over the payload under the key of '\(signer.subject)' (tampered or signed by another key)")
+            }
         }
         let catalogue = try Catalogue(decoding: signed.payload)
         let identity: PeerIdentity

@@ -1,7 +1,5 @@
-import Crypto
 import Foundation
 import MeshCore
-import SwiftASN1
 import X509
 
 /// Signs the plans a node originates with the key of its node certificate (DESIGN.md,
@@ -15,15 +13,7 @@ public struct QueryPlanSigner: Sendable {
     /// certificate (researchers submit queries to a node; only nodes originate plans), or a
     /// key that is not P-256.
     public init(credential: Credential) throws(PKIError) {
-        guard case .node = try credential.identity else {
-            throw PKIError(
-                .invalidIdentity,
-                "query plans are signed with a node certificate; '\(credential.certificate.subject)' is a researcher's (submit the query to a node instead)"
-            )
-        }
-        guard P256.Signing.PublicKey(credential.privateKey.publicKey) != nil else {
-            throw PKIError(.unsupportedKey, "the node key is not ECDSA P-256; the federation signs with P-256 only")
-        }
+        try credential.requireNodeSigningKey(for: "query plans", researcherHint: " (submit the query to a node instead)")
         self.credential = credential
     }
 
@@ -38,10 +28,8 @@ public struct QueryPlanSigner: Sendable {
         }
         let payload = plan.encoded()
         do {
-            let signature = try credential.privateKey.sign(bytes: SignedQueryPlan.signingContext + payload, signatureAlgorithm: .ecdsaWithSHA256)
-            var serializer = DER.Serializer()
-            try serializer.serialize(credential.certificate)
-            return SignedQueryPlan(payload: payload, signature: signature.rawRepresentation, certificateChain: [serializer.serializedBytes])
+            let (signature, chain) = try credential.signWithChain(SignedQueryPlan.signingContext + payload)
+            return SignedQueryPlan(payload: payload, signature: signature, certificateChain: chain)
         } catch {
             throw PKIError(.signingFailed, "cannot sign plan \(plan.queryID) of \(plan.origin): \(error)")
         }

@@ -1,6 +1,5 @@
 import Foundation
 import MeshCore
-import SwiftASN1
 import X509
 
 /// Decides whether a node may act on a plan it received (DESIGN.md, "Identity and PKI";
@@ -40,34 +39,35 @@ public struct QueryPlanVerifier: Sendable {
         isLiveMember: (NodeID) -> Bool,
         localNode: NodeID
     ) throws(QueryPlanRejection) -> QueryPlan {
-        var certificates: [Certificate] = []
-        for (position, der) in signed.certificateChain.enumerated() {
-            do {
-                certificates.append(try Certificate(derEncoded: der))
-            } catch {
-                throw QueryPlanRejection(.malformed, "certificate \(position + 1) of the plan's chain is not DER X.509: \(error)")
-            }
-        }
         let leaf: Certificate
         do {
-            leaf = try chain.validate(certificates, at: now)
+            leaf = try SignerCheck.signer(
+                of: signed.signature,
+                over: signed.signedBytes,
+                chain: signed.certificateChain,
+                trust: chain,
+                revocations: revocations,
+                at: now
+            )
         } catch {
-            switch error.code {
-            case .untrusted: throw QueryPlanRejection(.untrustedChain, "the plan's signer is not trusted: \(error.message)")
-            case .notValidAtTime, .unsuitable: throw QueryPlanRejection(.certificateNotValid, "the plan's signer cannot sign plans: \(error.message)")
+            switch error {
+            case .malformedCertificate(let position, let reason):
+                throw QueryPlanRejection(.malformed, "certificate \(position) of the plan's chain is not DER X.509: \(reason)")
+            case .chain(let failure) where failure.code == .untrusted:
+                throw QueryPlanRejection(.untrustedChain, "the plan's signer is not trusted: \(failure.message)")
+            case .chain(let failure):
+                throw QueryPlanRejection(.certificateNotValid, "the plan's signer cannot sign plans: \(failure.message)")
+            case .revoked(let signer, let version):
+                throw QueryPlanRejection(
+                    .revokedSigner,
+                    "the plan is signed by certificate '\(signer.subject)' serial \(signer.serialNumber), which is revoked (revocation list version \(version))"
+                )
+            case .badSignature(let signer):
+                throw QueryPlanRejection(
+                    .badSignature,
+                    "the plan's signature does not verify over its payload under the key of '\(signer.subject)' (tampered in transit or signed by another key)"
+                )
             }
-        }
-        if revocations.contains(leaf.serialNumber) {
-            throw QueryPlanRejection(
-                .revokedSigner,
-                "the plan is signed by certificate '\(leaf.subject)' serial \(leaf.serialNumber), which is revoked (revocation list version \(revocations.version))"
-            )
-        }
-        guard leaf.publicKey.isValidSignature(signed.signature, for: signed.signedBytes, signatureAlgorithm: .ecdsaWithSHA256) else {
-            throw QueryPlanRejection(
-                .badSignature,
-                "the plan's signature does not verify over its payload under the key of '\(leaf.subject)' (tampered in transit or signed by another key)"
-            )
         }
         let plan = try QueryPlan(decoding: signed.payload)
         let what = "plan \(plan.queryID) from \(plan.origin)"
