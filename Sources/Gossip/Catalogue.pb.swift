@@ -332,6 +332,10 @@ public nonisolated struct WireCatalogueDigest: Sendable {
 
   public var entries: [WireCatalogueDigest.Entry] = []
 
+  /// Set by a node that just joined: the receiver answers with its own digest, so the
+  /// joiner pulls every catalogue it lacks at once instead of waiting for anti-entropy.
+  public var wantsDigest: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated struct Entry: Sendable {
@@ -789,7 +793,7 @@ nonisolated extension WireSignedCatalogue: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension WireCatalogueDigest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CatalogueDigest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entries\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entries\0\u{3}wants_digest\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -798,6 +802,7 @@ nonisolated extension WireCatalogueDigest: SwiftProtobuf.Message, SwiftProtobuf.
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.wantsDigest) }()
       default: break
       }
     }
@@ -807,11 +812,15 @@ nonisolated extension WireCatalogueDigest: SwiftProtobuf.Message, SwiftProtobuf.
     if !self.entries.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.entries, fieldNumber: 1)
     }
+    if self.wantsDigest != false {
+      try visitor.visitSingularBoolField(value: self.wantsDigest, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireCatalogueDigest, rhs: WireCatalogueDigest) -> Bool {
     if lhs.entries != rhs.entries {return false}
+    if lhs.wantsDigest != rhs.wantsDigest {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

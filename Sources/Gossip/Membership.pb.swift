@@ -173,6 +173,32 @@ public nonisolated struct WireSwimNack: Sendable {
   public init() {}
 }
 
+/// A gossip round's message: only the piggybacked rumours and catalogue news.
+public nonisolated struct WireSwimGossip: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A catalogue version the sender holds and announces.
+public nonisolated struct WireSwimCatalogueVersion: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var nodeID: String = String()
+
+  public var version: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct WireSwimPushPull: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -236,8 +262,19 @@ public nonisolated struct WireSwimEnvelope: Sendable {
     set {kind = .pushPull(newValue)}
   }
 
+  public var gossip: WireSwimGossip {
+    get {
+      if case .gossip(let v)? = kind {return v}
+      return WireSwimGossip()
+    }
+    set {kind = .gossip(newValue)}
+  }
+
   /// Piggybacked updates; empty for push-pull, which carries the full state instead.
   public var updates: [WireSwimUpdate] = []
+
+  /// Catalogue versions announced; only gossip messages carry them.
+  public var catalogueNews: [WireSwimCatalogueVersion] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -247,6 +284,7 @@ public nonisolated struct WireSwimEnvelope: Sendable {
     case ack(WireSwimAck)
     case nack(WireSwimNack)
     case pushPull(WireSwimPushPull)
+    case gossip(WireSwimGossip)
 
   }
 
@@ -485,6 +523,60 @@ nonisolated extension WireSwimNack: SwiftProtobuf.Message, SwiftProtobuf._Messag
   }
 }
 
+nonisolated extension WireSwimGossip: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SwimGossip"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireSwimGossip, rhs: WireSwimGossip) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireSwimCatalogueVersion: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SwimCatalogueVersion"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}node_id\0\u{1}version\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.nodeID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.nodeID.isEmpty {
+      try visitor.visitSingularStringField(value: self.nodeID, fieldNumber: 1)
+    }
+    if self.version != 0 {
+      try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireSwimCatalogueVersion, rhs: WireSwimCatalogueVersion) -> Bool {
+    if lhs.nodeID != rhs.nodeID {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension WireSwimPushPull: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SwimPushPull"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}is_response\0\u{3}reply_address\0\u{1}members\0")
@@ -527,7 +619,7 @@ nonisolated extension WireSwimPushPull: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension WireSwimEnvelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SwimEnvelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ping\0\u{3}ping_request\0\u{1}ack\0\u{1}nack\0\u{3}push_pull\0\u{2}\u{5}updates\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ping\0\u{3}ping_request\0\u{1}ack\0\u{1}nack\0\u{3}push_pull\0\u{1}gossip\0\u{2}\u{4}updates\0\u{3}catalogue_news\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -600,7 +692,21 @@ nonisolated extension WireSwimEnvelope: SwiftProtobuf.Message, SwiftProtobuf._Me
           self.kind = .pushPull(v)
         }
       }()
+      case 6: try {
+        var v: WireSwimGossip?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .gossip(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .gossip(v)
+        }
+      }()
       case 10: try { try decoder.decodeRepeatedMessageField(value: &self.updates) }()
+      case 11: try { try decoder.decodeRepeatedMessageField(value: &self.catalogueNews) }()
       default: break
       }
     }
@@ -632,10 +738,17 @@ nonisolated extension WireSwimEnvelope: SwiftProtobuf.Message, SwiftProtobuf._Me
       guard case .pushPull(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     }()
+    case .gossip?: try {
+      guard case .gossip(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    }()
     case nil: break
     }
     if !self.updates.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.updates, fieldNumber: 10)
+    }
+    if !self.catalogueNews.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.catalogueNews, fieldNumber: 11)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -643,6 +756,7 @@ nonisolated extension WireSwimEnvelope: SwiftProtobuf.Message, SwiftProtobuf._Me
   public static func ==(lhs: WireSwimEnvelope, rhs: WireSwimEnvelope) -> Bool {
     if lhs.kind != rhs.kind {return false}
     if lhs.updates != rhs.updates {return false}
+    if lhs.catalogueNews != rhs.catalogueNews {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

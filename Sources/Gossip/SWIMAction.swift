@@ -23,6 +23,8 @@ public enum SWIMTimer: Hashable, Sendable {
     case suspicionTimeout(NodeID, incarnation: UInt64)
     /// Exchange full state with one random live member (anti-entropy).
     case pushPull
+    /// Send the waiting rumours to a few random members (memberlist's gossip round).
+    case gossipRound
     /// No seed answered join attempt `attempt`: try again.
     case joinRetry(attempt: Int)
 }
@@ -49,4 +51,7 @@ public enum SWIMAction: Hashable, Sendable {
     /// Call ``SWIMInstance/onTimer(_:now:)`` with `timer` once `after` has passed.
     case schedule(SWIMTimer, after: Duration)
     case event(MembershipEvent)
+    /// `sender` announced that it holds these catalogue versions: pull those newer than the
+    /// ones held from it, and ``SWIMInstance/announceCatalogue(_:)`` each one accepted.
+    case catalogueNews([CatalogueDigestEntry], from: NodeID)
 }

@@ -23,7 +23,9 @@ public struct SWIMInstance: Sendable {
     private var others: [NodeID: MemberRecord] = [:]
     /// Members other than self that are alive or suspect, in probe order.
     private var probeOrder = ProbeOrder()
-    private var gossip: GossipQueue
+    private var gossip: GossipQueue<MemberUpdate>
+    /// Catalogue versions this node holds and announces, spread like member updates.
+    private var catalogueNews: GossipQueue<CatalogueDigestEntry>
     private var health: LocalHealth
     private var nextSequence: UInt64 = 1
     private var probe: Probe?
@@ -77,6 +79,7 @@ public struct SWIMInstance: Sendable {
         self.settings = settings
         self.random = SeededRandom(seed: seed)
         self.gossip = GossipQueue(capacity: settings.gossipQueueCapacity)
+        self.catalogueNews = GossipQueue(capacity: settings.gossipQueueCapacity)
         self.health = LocalHealth(maximumMultiplier: settings.awarenessMax)
     }
 
@@ -107,6 +110,9 @@ public struct SWIMInstance: Sendable {
     /// Updates waiting to be piggybacked (for tests and metrics).
     public var pendingUpdateCount: Int { gossip.count }
 
+    /// Catalogue announcements waiting to be gossiped (for tests and metrics).
+    public var pendingCatalogueNewsCount: Int { catalogueNews.count }
+
     private var selfMember: Member {
         Member(nodeID: localNode, address: localAddress, status: lifecycle == .left ? .left(incarnation: incarnation) : .alive(incarnation: incarnation))
     }
@@ -126,6 +132,7 @@ public struct SWIMInstance: Sendable {
             gossip.enqueue(MemberUpdate(member: selfMember, source: localNode))
             actions.append(.schedule(.protocolPeriod, after: currentProbeInterval))
             actions.append(.schedule(.pushPull, after: settings.pushPullInterval))
+            actions.append(.schedule(.gossipRound, after: settings.gossipInterval))
         case .running:
             break
         case .left:
@@ -172,6 +179,9 @@ public struct SWIMInstance: Sendable {
                 actions.append(.send(.pushPull(.request, replyAddress: localAddress, members: members), to: .node(peer, address: address)))
             }
             return actions
+        case .gossipRound:
+            guard lifecycle == .running else { return [] }
+            return [.schedule(.gossipRound, after: settings.gossipInterval)] + gossipRound()
         case .joinRetry(let attempt):
             guard lifecycle == .running, let current = joining, !current.completed, current.attempt == attempt else { return [] }
             joining?.attempt = attempt + 1
@@ -216,6 +226,10 @@ public struct SWIMInstance: Sendable {
                 current.nacks += 1
                 probe = current
             }
+        case .gossip(_, let news):
+            // The core only spreads catalogue news; the shell knows which versions it holds,
+            // pulls newer ones from the sender, and announces what it then accepted.
+            if !news.isEmpty { actions.append(.catalogueNews(news, from: sender)) }
         case .pushPull(let kind, let replyAddress, let remoteMembers):
             // Anti-entropy: merge the full state with the same precedence rules as rumours.
             for remote in remoteMembers {
@@ -268,6 +282,35 @@ public struct SWIMInstance: Sendable {
             guard let address = others[peer]?.member.address else { continue }
             let piggyback = [update] + takeUpdates(maximum: settings.maxUpdatesPerMessage - 1).filter { $0.member.nodeID != localNode }
             actions.append(.send(.ping(sequence: takeSequence(), replyAddress: localAddress, updates: piggyback), to: .node(peer, address: address)))
+        }
+        return actions
+    }
+
+    /// Announces that this node holds `entry` (its own catalogue or one it just accepted):
+    /// the announcement is gossiped λ·log N times like a member update, replacing an older
+    /// announcement about the same catalogue owner. Receivers that hold an older version pull
+    /// the catalogue from the announcer, verify it and announce it in turn, so a new version
+    /// spreads infection-style in O(log N) gossip rounds (SWIM §4.1) instead of waiting for
+    /// digest anti-entropy.
+    public mutating func announceCatalogue(_ entry: CatalogueDigestEntry) {
+        catalogueNews.enqueue(entry)
+    }
+
+    // MARK: - Gossip rounds
+
+    /// memberlist's gossip round: the waiting rumours go to `gossipFanout` random live
+    /// members, one message each; every message counts as one transmission of what it
+    /// carries. Nothing is sent when nothing waits, so a quiet mesh costs only its probes.
+    private mutating func gossipRound() -> [SWIMAction] {
+        guard !gossip.isEmpty || !catalogueNews.isEmpty else { return [] }
+        var actions: [SWIMAction] = []
+        let limit = settings.retransmitLimit(memberCount: liveMemberCount)
+        for peer in randomLiveMembers(count: settings.gossipFanout, excluding: []) {
+            guard let address = others[peer]?.member.address else { continue }
+            let updates = takeUpdates()
+            let news = catalogueNews.take(maximum: settings.maxCatalogueNewsPerMessage, retransmitLimit: limit)
+            guard !updates.isEmpty || !news.isEmpty else { break }
+            actions.append(.send(.gossip(updates: updates, catalogueNews: news), to: .node(peer, address: address)))
         }
         return actions
     }
@@ -459,6 +502,18 @@ public struct SWIMInstance: Sendable {
     /// deterministic list, unlike a dictionary's iteration order).
     private mutating func randomLiveMembers(count: Int, excluding excluded: Set<NodeID>, aliveOnly: Bool = false) -> [NodeID] {
         guard count > 0 else { return [] }
+        let order = probeOrder.order
+        if !aliveOnly, excluded.isEmpty, count * 4 <= order.count {
+            // Few picks from many members: draw positions until `count` distinct ones, without
+            // copying the list (a gossip round at a thousand members runs five times a second).
+            var picked: [Int] = []
+            picked.reserveCapacity(count)
+            while picked.count < count {
+                let position = Int.random(in: 0..<order.count, using: &random)
+                if !picked.contains(position) { picked.append(position) }
+            }
+            return picked.map { order[$0] }
+        }
         var candidates = probeOrder.order.filter { node in
             guard !excluded.contains(node) else { return false }
             guard aliveOnly else { return true }

@@ -17,6 +17,9 @@ public enum SWIMMessage: Hashable, Sendable {
     case ack(sequence: UInt64, updates: [MemberUpdate])
     /// An intermediary could not reach the target of a ping-req (Lifeguard §IV.A).
     case nack(sequence: UInt64, updates: [MemberUpdate])
+    /// A gossip round's message: rumours only, no answer expected (memberlist's gossip).
+    /// `catalogueNews` announces catalogue versions the sender holds.
+    case gossip(updates: [MemberUpdate], catalogueNews: [CatalogueDigestEntry])
     /// Full-state anti-entropy exchange; a request is answered with a response.
     case pushPull(PushPullKind, replyAddress: String, members: [Member])
 
@@ -28,10 +31,15 @@ public enum SWIMMessage: Hashable, Sendable {
     /// The piggybacked updates (none for push-pull).
     public var updates: [MemberUpdate] {
         switch self {
-        case .ping(_, _, let updates), .pingRequest(_, _, _, _, let updates), .ack(_, let updates), .nack(_, let updates):
+        case .ping(_, _, let updates), .pingRequest(_, _, _, _, let updates), .ack(_, let updates), .nack(_, let updates), .gossip(let updates, _):
             updates
         case .pushPull:
             []
         }
+    }
+
+    /// The catalogue versions announced (only gossip messages carry them).
+    public var catalogueNews: [CatalogueDigestEntry] {
+        if case .gossip(_, let news) = self { news } else { [] }
     }
 }

@@ -40,6 +40,14 @@ extension SWIMMessage {
             pushPull.replyAddress = replyAddress
             pushPull.members = members.map(WireSwimMember.init)
             envelope.pushPull = pushPull
+        case .gossip(_, let news):
+            envelope.gossip = WireSwimGossip()
+            envelope.catalogueNews = news.map { entry in
+                var wire = WireSwimCatalogueVersion()
+                wire.nodeID = entry.nodeID.rawValue
+                wire.version = entry.version
+                return wire
+            }
         }
         envelope.updates = updates.map { update in
             var wire = WireSwimUpdate()
@@ -66,7 +74,22 @@ extension SWIMMessage {
             guard wire.hasMember else { throw SWIMMessageDecodingError("membership update has no member") }
             updates.append(MemberUpdate(member: try Member(wire: wire.member), source: try Self.nodeID(wire.source, field: "update source")))
         }
+        var isGossip = false
+        if case .gossip? = envelope.kind { isGossip = true }
+        guard envelope.catalogueNews.isEmpty || isGossip else {
+            throw SWIMMessageDecodingError("only gossip messages carry catalogue news")
+        }
+        guard envelope.catalogueNews.count <= Self.decodingMaxUpdates else {
+            throw SWIMMessageDecodingError("membership message carries \(envelope.catalogueNews.count) catalogue announcements; at most \(Self.decodingMaxUpdates) are accepted")
+        }
         switch envelope.kind {
+        case .gossip?:
+            var news: [CatalogueDigestEntry] = []
+            news.reserveCapacity(envelope.catalogueNews.count)
+            for wire in envelope.catalogueNews {
+                news.append(CatalogueDigestEntry(nodeID: try Self.nodeID(wire.nodeID, field: "catalogue news node ID"), version: wire.version))
+            }
+            self = .gossip(updates: updates, catalogueNews: news)
         case .ping(let ping)?:
             self = .ping(sequence: ping.sequence, replyAddress: try Self.address(ping.replyAddress, field: "ping reply address"), updates: updates)
         case .pingRequest(let request)?:
@@ -95,7 +118,7 @@ extension SWIMMessage {
             }
             self = .pushPull(pushPull.isResponse ? .response : .request, replyAddress: try Self.address(pushPull.replyAddress, field: "push-pull reply address"), members: members)
         case nil:
-            throw SWIMMessageDecodingError("membership message has no kind (ping, ping-req, ack, nack or push-pull)")
+            throw SWIMMessageDecodingError("membership message has no kind (ping, ping-req, ack, nack, gossip or push-pull)")
         }
     }
 

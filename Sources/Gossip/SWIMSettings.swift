@@ -34,6 +34,18 @@ public struct SWIMSettings: Sendable, Equatable {
     /// memberlist `AwarenessMaxMultiplier`).
     public var awarenessMax: Int = 8
 
+    /// How often the node sends its waiting rumours (member updates and catalogue news) to
+    /// `gossipFanout` random live members, besides piggybacking them on probes (memberlist
+    /// `GossipInterval`). No message is sent in a round with nothing to tell.
+    public var gossipInterval: Duration = .milliseconds(200)
+
+    /// How many random live members each gossip round goes to (memberlist `GossipNodes`).
+    public var gossipFanout: Int = 3
+
+    /// The most catalogue announcements one gossip message carries (each is a node ID and a
+    /// version, about 60 bytes).
+    public var maxCatalogueNewsPerMessage: Int = 16
+
     /// How often the node exchanges its full state with one random live member
     /// (anti-entropy; memberlist `PushPullInterval`).
     public var pushPullInterval: Duration = .seconds(30)
@@ -76,6 +88,9 @@ public struct SWIMSettings: Sendable, Equatable {
         try require(suspicionMaxMultiplier >= 1, "suspicionMaxMultiplier must be at least 1")
         try require(retransmitMultiplier >= 1, "retransmitMultiplier must be at least 1")
         try require(awarenessMax >= 1, "awarenessMax must be at least 1")
+        try require(gossipInterval > .zero, "gossipInterval must be positive")
+        try require(gossipFanout >= 0, "gossipFanout must not be negative")
+        try require(maxCatalogueNewsPerMessage >= 1, "maxCatalogueNewsPerMessage must be at least 1")
         try require(pushPullInterval > .zero, "pushPullInterval must be positive")
         try require(tombstoneRetention > .zero, "tombstoneRetention must be positive")
         try require(maxUpdatesPerMessage >= 1, "maxUpdatesPerMessage must be at least 1")

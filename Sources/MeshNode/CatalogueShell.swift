@@ -7,15 +7,24 @@ import MeshCore
 import Transport
 
 /// The shell around ``CatalogueStore``: publishes this node's signed catalogue, spreads
-/// catalogues by digest anti-entropy (DESIGN.md, "Gossip": peers pull what is newer), and
-/// re-signs before expiry.
+/// catalogues (DESIGN.md, "Gossip": peers pull what is newer), and re-signs before expiry.
 ///
-/// Each round it sends its digest of (node ID, version) to one random live member; a node
-/// that receives a digest pulls, by request, the catalogues the sender holds in a newer
-/// version. News spreads like push gossip, in about log N rounds.
+/// Two paths bring a new version: the membership gossip carries announcements of
+/// (node ID, version), and a node that hears of a newer version pulls it from the announcer,
+/// verifies it and announces it in turn, so news spreads infection-style in O(log N) gossip
+/// rounds. Every `antiEntropyInterval` the node also sends its whole digest to one random
+/// live member, which pulls whatever the gossip missed; a node that just joined asks its seed
+/// for the seed's digest and pulls everything at once.
 actor CatalogueShell {
-    /// How long a pull may take before it is given up (the next round tries again).
+    /// How long a pull may take before it is given up (news or the next digest retries).
     static let pullTimeout: Duration = .seconds(5)
+    /// How often the whole digest goes to one random live member (anti-entropy).
+    static let antiEntropyInterval: Duration = .seconds(10)
+    /// How long news about a version being pulled is ignored; after it, news pulls the
+    /// version again from its announcer even if the first pull is still waiting.
+    static let pullRetryAfter: Duration = .milliseconds(500)
+    /// The most catalogue owners with a pull in flight; news beyond it waits for a retry.
+    static let maxPullsInFlight = 1024
 
     private var store: CatalogueStore
     private let transport: MeshTransport
@@ -24,6 +33,12 @@ actor CatalogueShell {
     private let logger: Logger
     private var own: Catalogue?
     private var random = SeededRandom.fromSystem()
+    private var lastDigestSent: ContinuousClock.Instant?
+    /// Versions being pulled, by owner, and since when, so that news heard from several
+    /// announcers at once is pulled once.
+    private var pulling: [NodeID: (version: UInt64, since: ContinuousClock.Instant)] = [:]
+    /// Hands the versions this node now holds to the membership gossip.
+    private var announce: @Sendable ([CatalogueDigestEntry]) -> Void = { _ in }
 
     init(
         verifier: CatalogueVerifier,
@@ -37,6 +52,12 @@ actor CatalogueShell {
         self.signer = signer
         self.logger = logger
         self.publish = publish
+    }
+
+    /// Where accepted versions are announced (the membership shell's gossip).
+    func setAnnouncer(_ announce: @escaping @Sendable ([CatalogueDigestEntry]) -> Void) {
+        self.announce = announce
+        if let own { announce([CatalogueDigestEntry(nodeID: own.nodeID, version: own.version)]) }
     }
 
     var catalogues: [VerifiedCatalogue] { store.catalogues }
@@ -57,13 +78,14 @@ actor CatalogueShell {
         case .accepted:
             own = catalogue
             logger.info("published catalogue", metadata: ["version": "\(version)"])
+            announce([CatalogueDigestEntry(nodeID: catalogue.nodeID, version: version)])
         case .rejected(let rejection):
             throw CommandFailure("this node's own catalogue was refused: \(rejection)")
         }
     }
 
-    /// One anti-entropy round: re-sign if due, drop expired catalogues, send the digest to
-    /// one random live member.
+    /// One housekeeping round: re-sign if due, drop expired catalogues, and once every
+    /// `antiEntropyInterval` send the digest to one random live member.
     func round(liveMembers: [NodeID]) async {
         let now = Date()
         if let own, CatalogueStore.needsResign(own: own, now: now) {
@@ -72,8 +94,16 @@ actor CatalogueShell {
         for node in store.expire(now: now) {
             logger.notice("catalogue expired", metadata: ["peer": "\(node)"])
         }
+        let clock = ContinuousClock.now
+        if let last = lastDigestSent, clock - last < Self.antiEntropyInterval { return }
         guard let peer = liveMembers.randomElement(using: &random) else { return }
-        await sendDigest(to: peer)
+        lastDigestSent = clock
+        await sendDigest(to: peer, wantsDigest: false)
+    }
+
+    /// Just joined through `seed`: exchange digests with it now.
+    func joined(via seed: NodeID) async {
+        await sendDigest(to: seed, wantsDigest: true)
     }
 
     func receiveDigest(_ envelope: Envelope, from peer: NodeID) async {
@@ -81,8 +111,31 @@ actor CatalogueShell {
             logger.warning("dropping a malformed catalogue digest", metadata: ["peer": "\(peer)"])
             return
         }
-        let missing = store.missing(from: CatalogueDigestEntry.entries(from: digest))
-        guard !missing.isEmpty else { return }
+        if digest.wantsDigest { await sendDigest(to: peer, wantsDigest: false) }
+        await pullNewer(CatalogueDigestEntry.entries(from: digest), from: peer)
+    }
+
+    /// `peer` announced by gossip that it holds these versions.
+    func receiveNews(_ news: [CatalogueDigestEntry], from peer: NodeID) async {
+        await pullNewer(news, from: peer)
+    }
+
+    /// Pulls from `peer` the catalogues it holds in a newer version than this node, except
+    /// those already being pulled at that version or newer, and announces what is accepted.
+    private func pullNewer(_ entries: [CatalogueDigestEntry], from peer: NodeID) async {
+        var wanted: [NodeID: UInt64] = [:]
+        for entry in entries { wanted[entry.nodeID] = max(wanted[entry.nodeID] ?? 0, entry.version) }
+        let started = ContinuousClock.now
+        let missing = store.missing(from: entries).filter { node in
+            guard let version = wanted[node] else { return false }
+            guard let inFlight = pulling[node], started - inFlight.since < Self.pullRetryAfter else { return true }
+            return inFlight.version < version
+        }
+        guard !missing.isEmpty, pulling.count + missing.count <= Self.maxPullsInFlight else { return }
+        for node in missing { pulling[node] = (wanted[node]!, started) }
+        defer {
+            for node in missing where pulling[node]?.since == started { pulling[node] = nil }
+        }
         var request = Envelope()
         request.kind = .cataloguePull
         request.body = Data((try? CatalogueDigestEntry.wire(missing.map { CatalogueDigestEntry(nodeID: $0, version: 0) }).serializedBytes()) ?? [])
@@ -90,9 +143,12 @@ actor CatalogueShell {
             let response = try await transport.request(request, to: peer, timeout: Self.pullTimeout)
             let bundle = try WireCatalogueBundle(serializedBytes: Array(response.body))
             let now = Date()
+            var accepted: [CatalogueDigestEntry] = []
+            defer { if !accepted.isEmpty { announce(accepted) } }
             for wire in bundle.catalogues {
                 switch store.offer(SignedCatalogue(wire: wire), now: now) {
                 case .accepted(let node, let version, _):
+                    accepted.append(CatalogueDigestEntry(nodeID: node, version: version))
                     logger.info("accepted catalogue", metadata: ["peer": "\(node)", "version": "\(version)", "via": "\(peer)"])
                 case .rejected(let rejection):
                     logger.warning("rejected catalogue", metadata: ["via": "\(peer)", "reason": "\(rejection.reason)", "detail": "\(rejection.message)"])
@@ -134,10 +190,12 @@ actor CatalogueShell {
         }
     }
 
-    private func sendDigest(to peer: NodeID) async {
+    private func sendDigest(to peer: NodeID, wantsDigest: Bool) async {
+        var digest = CatalogueDigestEntry.wire(store.digest())
+        digest.wantsDigest = wantsDigest
         var envelope = Envelope()
         envelope.kind = .catalogueDigest
-        envelope.body = Data((try? CatalogueDigestEntry.wire(store.digest()).serializedBytes()) ?? [])
+        envelope.body = Data((try? digest.serializedBytes()) ?? [])
         do {
             try await transport.send(envelope, to: peer)
         } catch {

@@ -12,7 +12,8 @@ actor MembershipShell {
     private let transport: MeshTransport
     private let origin = ContinuousClock.now
     private let logger: Logger
-    private let onEvent: @Sendable (MembershipEvent) -> Void
+    private var onEvent: @Sendable (MembershipEvent) -> Void
+    private var onCatalogueNews: @Sendable ([CatalogueDigestEntry], NodeID) -> Void = { _, _ in }
     private var stopped = false
 
     init(instance: SWIMInstance, transport: MeshTransport, logger: Logger, onEvent: @escaping @Sendable (MembershipEvent) -> Void) {
@@ -31,6 +32,20 @@ actor MembershipShell {
     }
     var incarnation: UInt64 { instance.incarnation }
     var localHealth: Int { instance.localHealth }
+
+    /// Where membership events and catalogue news go; set before ``start(seeds:)``.
+    func setHandlers(
+        onEvent: @escaping @Sendable (MembershipEvent) -> Void,
+        onCatalogueNews: @escaping @Sendable ([CatalogueDigestEntry], NodeID) -> Void
+    ) {
+        self.onEvent = onEvent
+        self.onCatalogueNews = onCatalogueNews
+    }
+
+    /// Gossips that this node holds these catalogue versions.
+    func announce(_ entries: [CatalogueDigestEntry]) {
+        for entry in entries { instance.announceCatalogue(entry) }
+    }
 
     func start(seeds: [PeerAddress]) {
         perform(instance.join(seeds: seeds.map(\.description), now: now))
@@ -78,6 +93,8 @@ actor MembershipShell {
             case .event(let event):
                 log(event)
                 onEvent(event)
+            case .catalogueNews(let news, let sender):
+                onCatalogueNews(news, sender)
             }
         }
     }

@@ -18,7 +18,8 @@ final class NodeRuntime: Service, @unchecked Sendable {
     static let leaveGracePeriod: Duration = .milliseconds(500)
     /// How often `status.json` is rewritten.
     static let statusInterval: Duration = .seconds(1)
-    /// How often catalogue digests go out (one random live member per round).
+    /// How often the catalogue housekeeping runs: re-signing, expiry, new data, revocation
+    /// lists dropped in the folder, and (less often) the digest anti-entropy.
     static let catalogueRoundInterval: Duration = .milliseconds(500)
 
     private let config: NodeConfig
@@ -89,6 +90,13 @@ final class NodeRuntime: Service, @unchecked Sendable {
                 now: now
             )
         }
+        await catalogues.setAnnouncer { entries in Task { await membership.announce(entries) } }
+        await membership.setHandlers(
+            onEvent: { event in
+                if case .joinCompleted(let seed) = event { Task { await catalogues.joined(via: seed) } }
+            },
+            onCatalogueNews: { news, peer in Task { await catalogues.receiveNews(news, from: peer) } }
+        )
         try await catalogues.republish()
         let queries = try QueryShell(
             localNode: config.nodeID,

@@ -80,7 +80,7 @@ struct VirtualCluster {
                 enqueue(.deliver(try! message.serializedBytes(), from: node, to: receiver), at: now + latency)
             case .event(.died(let member)):
                 if !crashed.contains(member.nodeID) { falseDeaths.append((node, member.nodeID)) }
-            case .event:
+            case .event, .catalogueNews:
                 break
             }
         }

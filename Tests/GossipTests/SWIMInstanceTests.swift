@@ -244,6 +244,49 @@ import Testing
         #expect(SWIMSettings().retransmitLimit(memberCount: 1000) == 16)
     }
 
+    @Test func gossipRoundsSendWaitingRumoursToFanoutMembersAndStayQuietOtherwise() {
+        var instance = makeInstance(peers: peers)
+        // The rumours from populating the instance go out in gossip rounds until spent.
+        var rounds = 0
+        while instance.pendingUpdateCount > 0 {
+            let actions = instance.onTimer(.gossipRound, now: .milliseconds(200 * rounds))
+            #expect(actions.scheduled(.gossipRound) == instance.settings.gossipInterval)
+            let targets = actions.sent.map(\.destination)
+            // Three distinct members, fewer only once the queue runs dry within the round.
+            #expect(rounds > 0 || targets.count == 3)
+            #expect((1...3).contains(targets.count))
+            #expect(Set(targets).count == targets.count)
+            #expect(actions.sent.allSatisfy { if case .gossip = $0.message { true } else { false } })
+            rounds += 1
+            #expect(rounds < 100)
+        }
+        let quiet = instance.onTimer(.gossipRound, now: .seconds(100))
+        #expect(quiet.sent.isEmpty)
+        #expect(quiet.scheduled(.gossipRound) != nil)
+    }
+
+    @Test func catalogueNewsIsGossipedLambdaLogNTimesAndReportedToTheShell() {
+        var instance = makeInstance(peers: peers)
+        while instance.pendingUpdateCount > 0 { _ = instance.onTimer(.gossipRound, now: .zero) }
+        instance.announceCatalogue(CatalogueDigestEntry(nodeID: id("b"), version: 1))
+        // A newer announcement about the same owner replaces the older one.
+        instance.announceCatalogue(CatalogueDigestEntry(nodeID: id("b"), version: 2))
+        #expect(instance.pendingCatalogueNewsCount == 1)
+        var carried: [CatalogueDigestEntry] = []
+        for round in 0..<20 {
+            carried += instance.onTimer(.gossipRound, now: .milliseconds(200 * round)).sent.flatMap(\.message.catalogueNews)
+        }
+        #expect(carried.count == instance.settings.retransmitLimit(memberCount: 7))
+        #expect(Set(carried) == [CatalogueDigestEntry(nodeID: id("b"), version: 2)])
+
+        let news = [CatalogueDigestEntry(nodeID: id("c"), version: 9)]
+        let actions = instance.onMessage(.gossip(updates: [update("z", .alive(incarnation: 0), from: "z")], catalogueNews: news), from: id("d"), now: .seconds(5))
+        #expect(actions.contains(.catalogueNews(news, from: id("d"))))
+        #expect(actions.events == [.joined(aliveMember("z"))])
+        // Hearing news does not re-announce it: only the shell, once it holds the version, does.
+        #expect(instance.pendingCatalogueNewsCount == 0)
+    }
+
     @Test func messagesCarryAtMostMaxUpdates() {
         var settings = SWIMSettings()
         settings.maxUpdatesPerMessage = 3
@@ -253,7 +296,7 @@ import Testing
     }
 
     @Test func gossipQueueIsBoundedAndPrefersFreshNews() {
-        var queue = GossipQueue(capacity: 4)
+        var queue = GossipQueue<MemberUpdate>(capacity: 4)
         for index in 1...10 { queue.enqueue(update("n\(index)", .alive(incarnation: 0), from: "n\(index)")) }
         #expect(queue.count == 4)
         let taken = queue.take(maximum: 2, retransmitLimit: 3)

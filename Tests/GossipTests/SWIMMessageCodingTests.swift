@@ -16,6 +16,8 @@ import Testing
         .pingRequest(sequence: 2, target: id("b"), targetAddress: "b.test:7946", replyAddress: "a.test:7946", updates: updates),
         .ack(sequence: UInt64.max, updates: updates),
         .nack(sequence: 4, updates: []),
+        .gossip(updates: updates, catalogueNews: [CatalogueDigestEntry(nodeID: id("b"), version: 7), CatalogueDigestEntry(nodeID: id("c"), version: UInt64.max)]),
+        .gossip(updates: [], catalogueNews: [CatalogueDigestEntry(nodeID: id("d"), version: 1)]),
         .pushPull(.request, replyAddress: "a.test:7946", members: updates.map(\.member)),
         .pushPull(.response, replyAddress: "[::1]:7946", members: []),
     ]
@@ -54,5 +56,29 @@ import Testing
         request.pingRequest.targetAddress = "b:1"
         let addressError = #expect(throws: SWIMMessageDecodingError.self) { try SWIMMessage(serializedBytes: request.serializedBytes()) }
         #expect(addressError?.message.contains("reply address is empty") == true)
+    }
+
+    @Test func catalogueNewsRidesOnlyOnGossipAndNamesValidNodes() throws {
+        var ping = WireSwimEnvelope()
+        ping.ping.sequence = 1
+        ping.ping.replyAddress = "a:1"
+        var news = WireSwimCatalogueVersion()
+        news.nodeID = "b"
+        news.version = 3
+        ping.catalogueNews = [news]
+        let misplaced = #expect(throws: SWIMMessageDecodingError.self) { try SWIMMessage(serializedBytes: ping.serializedBytes()) }
+        #expect(misplaced?.message.contains("only gossip messages carry catalogue news") == true)
+
+        var gossip = WireSwimEnvelope()
+        gossip.gossip = WireSwimGossip()
+        news.nodeID = "Not A Node"
+        gossip.catalogueNews = [news]
+        let invalid = #expect(throws: SWIMMessageDecodingError.self) { try SWIMMessage(serializedBytes: gossip.serializedBytes()) }
+        #expect(invalid?.message.contains("catalogue news node ID is not a valid node ID") == true)
+
+        news.nodeID = "b"
+        gossip.catalogueNews = Array(repeating: news, count: SWIMMessage.decodingMaxUpdates + 1)
+        let tooMany = #expect(throws: SWIMMessageDecodingError.self) { try SWIMMessage(serializedBytes: gossip.serializedBytes()) }
+        #expect(tooMany?.message.contains("catalogue announcements") == true)
     }
 }

@@ -1,9 +1,11 @@
+import MeshCore
+
 /// The simulator's agenda: a binary min-heap of events keyed by (virtual time, sequence).
 ///
 /// The sequence number is the order of scheduling, so two events due at the same instant
 /// always run in the order they were scheduled: the run is a function of the seed alone.
 public struct EventQueue<Payload> {
-    private struct Entry {
+    private struct Entry: HeapOrdered {
         let time: Int64
         let sequence: UInt64
         let payload: Payload
@@ -13,7 +15,7 @@ public struct EventQueue<Payload> {
         }
     }
 
-    private var heap: [Entry] = []
+    private var heap = MinHeap<Entry>()
     private var nextSequence: UInt64 = 0
 
     public init() {}
@@ -25,37 +27,13 @@ public struct EventQueue<Payload> {
     public var nextTime: Duration? { heap.first.map { .nanoseconds($0.time) } }
 
     public mutating func schedule(_ payload: Payload, at time: Duration) {
-        heap.append(Entry(time: time.nanosecondsCount, sequence: nextSequence, payload: payload))
+        heap.insert(Entry(time: time.nanosecondsCount, sequence: nextSequence, payload: payload))
         nextSequence += 1
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].precedes(heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
     }
 
     /// Removes and returns the earliest event (ties: the one scheduled first).
     public mutating func popFirst() -> (time: Duration, payload: Payload)? {
-        guard !heap.isEmpty else { return nil }
-        let first = heap[0]
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1
-                let right = left + 1
-                var smallest = parent
-                if left < heap.count, heap[left].precedes(heap[smallest]) { smallest = left }
-                if right < heap.count, heap[right].precedes(heap[smallest]) { smallest = right }
-                if smallest == parent { break }
-                heap.swapAt(parent, smallest)
-                parent = smallest
-            }
-        }
-        return (.nanoseconds(first.time), first.payload)
+        heap.popFirst().map { (.nanoseconds($0.time), $0.payload) }
     }
 }
 

@@ -29,7 +29,7 @@ enum JoinScenario {
         }
         try simulator.injectForgeries()
         let probe = options.settings.swim.probeInterval
-        let round = options.settings.antiEntropyInterval
+        let round = options.settings.swim.gossipInterval
         for (label, level) in convergenceLevels {
             let time = members.time(toReach: level)
             result.add("members \(label): seconds", time?.secondsValue, "s")
@@ -38,10 +38,10 @@ enum JoinScenario {
         for (label, level) in convergenceLevels {
             let time = catalogues.time(toReach: level)
             result.add("catalogues \(label): seconds", time?.secondsValue, "s")
-            result.add("catalogues \(label): anti-entropy rounds", time.map { $0.secondsValue / round.secondsValue }, "rounds")
+            result.add("catalogues \(label): gossip rounds", time.map { $0.secondsValue / round.secondsValue }, "rounds")
         }
         result.series.append(members.series(name: "members known, N=\(options.nodes)", unit: probe, xLabel: "probe periods after the last node started"))
-        result.series.append(catalogues.series(name: "catalogues held, N=\(options.nodes)", unit: round, xLabel: "anti-entropy rounds after the last node started"))
+        result.series.append(catalogues.series(name: "catalogues held, N=\(options.nodes)", unit: round, xLabel: "gossip rounds after the last node started"))
         _ = MeshFormation.checkLiveness(simulator, result: &result, bound: .seconds(60), progress: progress)
         addSafetyFigures(simulator, to: &result)
         result.absorb(simulator)

@@ -32,15 +32,18 @@ enum LossyScenario {
         simulator.apply(.setSlowNodes(slow))
         simulator.traffic.reset()
         let start = simulator.now
+        let wallStart = Date()
         let duration = options.duration ?? .seconds(3600)
         while simulator.now - start < duration {
             simulator.run(until: min(start + duration, simulator.now + .seconds(1)))
             progress.update(simulator.now, "false positives \(simulator.falsePositiveDeaths.count - falseBefore)")
         }
         let seconds = duration.secondsValue
+        let wallPerHour = Date().timeIntervalSince(wallStart) / seconds * 3600
         let traffic = simulator.traffic
         let count = Double(options.nodes)
         result.add("measured duration", seconds, "s")
+        result.add("wall seconds per simulated hour", wallPerHour, "s")
         result.add("false positive deaths", Double(simulator.falsePositiveDeaths.count - falseBefore), "events")
         result.add("suspicions of healthy nodes", Double(suspicionsOfHealthy), "events")
         for kind in [TrafficCounter.Kind.membership, .antiEntropy] {

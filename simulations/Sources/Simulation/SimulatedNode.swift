@@ -29,6 +29,9 @@ public struct SimulatedNode {
     public var fingerprint: UInt64 = 0
     /// The digest as last encoded, reset whenever the store changes.
     var digestCache: (entries: [CatalogueDigestEntry], encodedBytes: Int)?
+    /// Catalogue versions being pulled, by owner, and until when the pull is awaited (the
+    /// real shell's pull timeout): news heard from several announcers is pulled once.
+    var pulling: [NodeID: (version: UInt64, until: Duration)] = [:]
     /// The shell's own random source (choice of anti-entropy peer).
     var random: SeededRandom
 

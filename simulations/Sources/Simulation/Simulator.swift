@@ -8,8 +8,11 @@ public struct SimulationSettings: Sendable {
     /// The membership core's settings, as on a real node.
     public var swim = SWIMSettings()
     /// How often each node sends its catalogue digest to one random live member
-    /// (the real node's catalogue round).
-    public var antiEntropyInterval: Duration = .milliseconds(500)
+    /// (the real node's `CatalogueShell.antiEntropyInterval`).
+    public var antiEntropyInterval: Duration = .seconds(10)
+    /// How long news about a version being pulled is ignored before it may trigger another
+    /// pull (the real node's `CatalogueShell.pullRetryAfter`).
+    public var pullRetryAfter: Duration = .milliseconds(500)
     public var profile: LinkProfile = .lan
     /// Minimum cell size k every simulated site publishes.
     public var minimumCellSize = 5
@@ -32,8 +35,8 @@ public final class Simulator {
         case timer(Int, generation: Int, SWIMTimer)
         case membership(from: Int, to: Int, SWIMMessage)
         case antiEntropyRound(Int, generation: Int)
-        case digest(from: Int, to: Int, entries: [CatalogueDigestEntry], fingerprint: UInt64)
-        case pull(from: Int, to: Int, nodes: [NodeID])
+        case digest(from: Int, to: Int, entries: [CatalogueDigestEntry], fingerprint: UInt64, wantsDigest: Bool)
+        case pull(from: Int, to: Int, nodes: [NodeID], kind: TrafficCounter.Kind)
         case bundle(from: Int, to: Int, [SignedCatalogue])
         case fault(Fault)
         /// Work of a scenario's own shell (the query scenario's messages and timers).
@@ -135,6 +138,7 @@ public final class Simulator {
         nodes[node].heldCount = 0
         nodes[node].fingerprint = 0
         nodes[node].digestCache = nil
+        nodes[node].pulling = [:]
         log.append(now, "restart node=\(node) generation=\(nodes[node].generation)")
         try publish(node)
         let actions = nodes[node].swim.join(seeds: seeds.filter { $0 != node }.map { SimulatedFederation.address($0) }, now: now)
@@ -228,18 +232,15 @@ public final class Simulator {
             guard nodes[node].isUp, nodes[node].generation == generation else { return }
             antiEntropyRound(node)
             queue.schedule(.antiEntropyRound(node, generation: generation), at: now + settings.antiEntropyInterval)
-        case .digest(let sender, let receiver, let entries, let fingerprint):
-            guard nodes[receiver].isUp, fingerprint != nodes[receiver].fingerprint else { return }
-            let missing = nodes[receiver].store.missing(from: entries)
-            guard !missing.isEmpty else { return }
-            let request = CatalogueDigestEntry.wire(missing.map { CatalogueDigestEntry(nodeID: $0, version: 0) })
-            send(.antiEntropy, from: receiver, to: sender, bytes: ((try? request.serializedBytes() as [UInt8])?.count) ?? 0) {
-                .pull(from: receiver, to: sender, nodes: missing)
-            }
-        case .pull(let requester, let holder, let wanted):
+        case .digest(let sender, let receiver, let entries, let fingerprint, let wantsDigest):
+            guard nodes[receiver].isUp else { return }
+            if wantsDigest { sendDigest(from: receiver, to: sender, wantsDigest: false) }
+            guard fingerprint != nodes[receiver].fingerprint else { return }
+            pullNewer(entries, by: receiver, from: sender, kind: .antiEntropy)
+        case .pull(let requester, let holder, let wanted, let kind):
             guard nodes[holder].isUp else { return }
             let catalogues = wanted.compactMap { nodes[holder].store.catalogue(of: $0)?.signed }
-            send(.antiEntropy, from: holder, to: requester, bytes: bundleSize(catalogues)) {
+            send(kind, from: holder, to: requester, bytes: bundleSize(catalogues)) {
                 .bundle(from: holder, to: requester, catalogues)
             }
         case .bundle(let sender, let receiver, let catalogues):
@@ -267,10 +268,32 @@ public final class Simulator {
             refreshBookkeeping(node)
         }
         guard let peer = nodes[node].live.randomElement(using: &nodes[node].random) else { return }
+        sendDigest(from: node, to: peer, wantsDigest: false)
+    }
+
+    private func sendDigest(from node: Int, to peer: Int, wantsDigest: Bool) {
         let (entries, bytes) = digest(of: node)
         let fingerprint = nodes[node].fingerprint
-        send(.antiEntropy, from: node, to: peer, bytes: bytes) {
-            .digest(from: node, to: peer, entries: entries, fingerprint: fingerprint)
+        send(.antiEntropy, from: node, to: peer, bytes: bytes + (wantsDigest ? 2 : 0)) {
+            .digest(from: node, to: peer, entries: entries, fingerprint: fingerprint, wantsDigest: wantsDigest)
+        }
+    }
+
+    /// What the real shell's `pullNewer` does: ask `holder` for the catalogues it holds in a
+    /// newer version than `node`, except those already being pulled at that version.
+    private func pullNewer(_ entries: [CatalogueDigestEntry], by node: Int, from holder: Int, kind: TrafficCounter.Kind) {
+        var wanted: [NodeID: UInt64] = [:]
+        for entry in entries { wanted[entry.nodeID] = max(wanted[entry.nodeID] ?? 0, entry.version) }
+        let missing = nodes[node].store.missing(from: entries).filter { owner in
+            guard let version = wanted[owner] else { return false }
+            guard let inFlight = nodes[node].pulling[owner], inFlight.until > now else { return true }
+            return inFlight.version < version
+        }
+        guard !missing.isEmpty else { return }
+        for owner in missing { nodes[node].pulling[owner] = (wanted[owner]!, now + settings.pullRetryAfter) }
+        let request = CatalogueDigestEntry.wire(missing.map { CatalogueDigestEntry(nodeID: $0, version: 0) })
+        send(kind, from: node, to: holder, bytes: ((try? request.serializedBytes() as [UInt8])?.count) ?? 0) {
+            .pull(from: node, to: holder, nodes: missing, kind: kind)
         }
     }
 
@@ -329,6 +352,9 @@ public final class Simulator {
             }
             nodes[node].fingerprint &+= SimulatedNode.fingerprintTerm(node: ownerIndex, version: version)
             nodes[node].digestCache = nil
+            if let inFlight = nodes[node].pulling[owner], inFlight.version <= version { nodes[node].pulling[owner] = nil }
+            // As the real shell does: announce every version accepted, so it spreads on.
+            nodes[node].swim.announceCatalogue(CatalogueDigestEntry(nodeID: owner, version: version))
             log.append(now, "accept node=\(node) owner=\(ownerIndex) version=\(version)")
             onCatalogueAccepted?(now, node, owner, version)
         }
@@ -377,9 +403,16 @@ public final class Simulator {
                 }
                 guard let receiver else { continue }
                 let bytes = (try? message.serializedBytes().count) ?? 0
-                send(.membership, from: node, to: receiver, bytes: bytes) { .membership(from: node, to: receiver, message) }
+                let kind: TrafficCounter.Kind = if case .pushPull = message { .antiEntropy } else { .membership }
+                send(kind, from: node, to: receiver, bytes: bytes) { .membership(from: node, to: receiver, message) }
             case .event(let event):
                 record(event, observer: node)
+                if case .joinCompleted(let via) = event, let seed = indexOf[via] {
+                    sendDigest(from: node, to: seed, wantsDigest: true)
+                }
+            case .catalogueNews(let news, let sender):
+                guard let announcer = indexOf[sender] else { continue }
+                pullNewer(news, by: node, from: announcer, kind: .cataloguePull)
             }
         }
     }

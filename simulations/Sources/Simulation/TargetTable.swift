@@ -25,10 +25,10 @@ enum TargetTable {
             let (shown, verdict) = compare(update?.metric("\(loss): 99.9% rounds"), atMost: limit, unit: "rounds")
             rows.append(Row(target: "update reaches 99.9% of \(largest) nodes within \(Int(limit)) rounds at \(loss)", measured: shown, verdict: verdict))
         }
-        let pushPullRounds = ScenarioOptions(nodes: 1, seed: 0).settings.swim.pushPullInterval.secondsValue / ScenarioOptions(nodes: 1, seed: 0).settings.antiEntropyInterval.secondsValue
+        let antiEntropy = ScenarioOptions(nodes: 1, seed: 0).settings.antiEntropyInterval.secondsValue
         for loss in ["loss 0%", "loss 5%"] {
-            let (shown, verdict) = compare(update?.metric("\(loss): 100% rounds"), atMost: pushPullRounds, unit: "rounds")
-            rows.append(Row(target: "update reaches 100% of \(largest) nodes within one anti-entropy (push-pull) interval, \(Int(pushPullRounds)) rounds, at \(loss)", measured: shown, verdict: verdict))
+            let (shown, verdict) = compare(update?.metric("\(loss): 100% seconds"), atMost: antiEntropy, unit: "s")
+            rows.append(Row(target: "update reaches 100% of \(largest) nodes within one catalogue anti-entropy interval (\(SVGChart.format(antiEntropy)) s) at \(loss)", measured: shown, verdict: verdict))
         }
         let crash = all[.crash]?[largest]
         let (suspicion, suspicionVerdict) = compare(crash?.metric("first suspicion: probe periods"), atMost: 2, unit: "periods")
@@ -39,7 +39,9 @@ enum TargetTable {
         rows.append(Row(target: "dead everywhere within the maximum suspicion timeout plus log2 N periods of dissemination (\(SVGChart.format(deadLimit)) s)", measured: dead, verdict: deadVerdict))
         let lossy = all[.lossy]?[largest]
         let (falsePositives, fpVerdict) = compare(lossy?.metric("false positive deaths"), atMost: 0, unit: "deaths")
-        rows.append(Row(target: "no false positive at 5% loss with 5% slow nodes over one simulated hour at \(largest) nodes", measured: falsePositives, verdict: fpVerdict))
+        let lossySeconds = lossy?.metric("measured duration") ?? 0
+        let shortened = lossySeconds < 3600 ? " (measured over \(SVGChart.format(lossySeconds)) simulated seconds, not the hour)" : ""
+        rows.append(Row(target: "no false positive at 5% loss with 5% slow nodes over one simulated hour at \(largest) nodes", measured: falsePositives + shortened, verdict: lossySeconds < 3600 && fpVerdict == "met" ? "met for the time measured" : fpVerdict))
         for (name, unit) in [("membership messages per node per second", "msg/s"), ("membership bytes per node per second", "B/s")] {
             if let low = all[.lossy]?[smallest]?.metric(name), let high = all[.lossy]?[largest]?.metric(name) {
                 let change = abs(high - low) / max(low, 1e-9) * 100
@@ -47,8 +49,8 @@ enum TargetTable {
                 rows.append(Row(target: "\(name) varies by at most 10% between \(smallest) and \(largest) nodes", measured: measured, verdict: change <= 10 ? "met" : "missed by \(SVGChart.format(((change - 10) * 10).rounded() / 10)) percentage points"))
             }
         }
-        let (wall, wallVerdict) = compare(lossy?.wallSeconds, atMost: 120, unit: "s wall")
-        rows.append(Row(target: "\(largest) nodes for one simulated hour in under 2 minutes of wall time (lossy scenario, whole run)", measured: wall, verdict: wallVerdict))
+        let (wall, wallVerdict) = compare(lossy?.metric("wall seconds per simulated hour"), atMost: 120, unit: "s wall")
+        rows.append(Row(target: "\(largest) nodes for one simulated hour in under 2 minutes of wall time (lossy phase: 5% loss, 5% slow nodes)", measured: wall, verdict: wallVerdict))
         let query = all[.query]?[largest]
         if let query, let share = query.metric("no faults, WAN: share within 1.2 × 2 × depth × one-way + local") {
             let worst = query.metric("no faults, WAN: worst latency / bound") ?? 0

@@ -1,9 +1,11 @@
 /// Messages and bytes each node sends, by protocol. Bytes are the real protobuf encodings.
 public struct TrafficCounter: Sendable {
     public enum Kind: Int, CaseIterable, Sendable {
-        /// SWIM: ping, ping-req, ack, nack, push-pull.
+        /// SWIM: ping, ping-req, ack, nack, gossip (with catalogue news).
         case membership
-        /// Catalogue anti-entropy: digests, pull requests, bundles.
+        /// Pulls of announced catalogue versions: requests and the catalogues sent back.
+        case cataloguePull
+        /// Anti-entropy: SWIM push-pull, catalogue digests and the pulls they cause.
         case antiEntropy
         /// Query plans and subtree results.
         case query
@@ -11,6 +13,7 @@ public struct TrafficCounter: Sendable {
         public var name: String {
             switch self {
             case .membership: "membership"
+            case .cataloguePull: "catalogue pulls"
             case .antiEntropy: "anti-entropy"
             case .query: "query"
             }

@@ -1,12 +1,13 @@
 import Foundation
 
-/// One node publishes a new catalogue version into a formed mesh: anti-entropy rounds until
+/// One node publishes a new catalogue version into a formed mesh: gossip rounds until
 /// 99%, 99.9% and 100% of the nodes hold it, once per loss level, with the share of nodes
-/// holding it after each round. Replays of the old version are offered and must be refused.
+/// holding it after each round. The version spreads as gossiped news that each node pulls
+/// from its announcer; digest anti-entropy repairs what the gossip misses. Replays of the old version are offered and must be refused.
 enum UpdateScenario {
     static func run(_ options: ScenarioOptions) throws -> ScenarioResult {
         var result = ScenarioResult(scenario: "update", nodes: options.nodes, seed: options.seed)
-        let round = options.settings.antiEntropyInterval
+        let round = options.settings.swim.gossipInterval
         for lossRate in options.lossRates {
             let label = "loss \(Int((lossRate * 100).rounded()))%"
             let progress = Progress(label: "update N=\(options.nodes) \(label)", enabled: options.showProgress)
@@ -35,7 +36,8 @@ enum UpdateScenario {
                 let time = curve.time(toReach: level)
                 result.add("\(label): \(levelLabel) rounds", time.map { $0.secondsValue / round.secondsValue }, "rounds")
             }
-            result.series.append(curve.series(name: "\(label), N=\(options.nodes)", unit: round, xLabel: "anti-entropy rounds since publication"))
+            result.add("\(label): 100% seconds", curve.time(toReach: 1).map(\.secondsValue), "s")
+            result.series.append(curve.series(name: "\(label), N=\(options.nodes)", unit: round, xLabel: "gossip rounds since publication"))
             simulator.apply(.healAll)
             _ = MeshFormation.checkLiveness(simulator, result: &result, bound: .seconds(120), progress: progress, label: label)
             result.add("\(label): stale offers refused", Double(simulator.staleRejections), "offers")

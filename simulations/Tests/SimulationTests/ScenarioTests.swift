@@ -14,7 +14,7 @@ import Testing
         let result = try Scenario.join.run(ScenarioOptions(nodes: 30, seed: 11))
         Self.check(result)
         #expect((result.metric("members 100%: probe periods") ?? .infinity) <= 30)
-        #expect((result.metric("catalogues 100%: anti-entropy rounds") ?? .infinity) <= 60)
+        #expect((result.metric("catalogues 100%: gossip rounds") ?? .infinity) <= 60)
         let offered = result.metric("forged catalogues offered") ?? 0
         #expect(offered >= 3)
         #expect(result.metric("forged catalogues refused") == offered)
@@ -25,8 +25,11 @@ import Testing
         options.lossRates = [0, 0.2]
         let result = try Scenario.update.run(options)
         Self.check(result)
-        #expect((result.metric("loss 0%: 100% rounds") ?? .infinity) <= 20)
-        #expect((result.metric("loss 20%: 100% rounds") ?? .infinity) <= 40)
+        // Gossiped news reaches everyone within a few gossip rounds without loss; at 20% loss
+        // the last nodes may need the digest anti-entropy (10 s), whose three messages
+        // (digest, pull, bundle) all arrive about half the time.
+        #expect((result.metric("loss 0%: 100% rounds") ?? .infinity) <= 10)
+        #expect((result.metric("loss 20%: 100% seconds") ?? .infinity) <= 60)
     }
 
     @Test func crashIsDetectedEverywhereWithoutFalsePositives() throws {
