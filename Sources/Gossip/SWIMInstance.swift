@@ -31,6 +31,11 @@ public struct SWIMInstance: Sendable {
     private var probe: Probe?
     private var relays: [UInt64: Relay] = [:]
     private var joining: Joining?
+    /// Members that became dead or left, in the order they did (so by time): reaping looks
+    /// only at the front instead of scanning every member each period. An entry whose
+    /// member has since come back (its `terminalSince` differs) is skipped.
+    private var tombstoneOrder: [(node: NodeID, since: Duration)] = []
+    private var tombstoneHead = 0
 
     private enum Lifecycle: Sendable, Equatable {
         /// Created; no periodic timers run until `join`.
@@ -431,6 +436,7 @@ public struct SWIMInstance: Sendable {
             record.suspicion = nil
             if !current.isTerminal {
                 record.terminalSince = now
+                tombstoneOrder.append((node, now))
                 probeOrder.remove(node)
                 if probe?.target == node { probe = nil }
             }
@@ -503,22 +509,24 @@ public struct SWIMInstance: Sendable {
     private mutating func randomLiveMembers(count: Int, excluding excluded: Set<NodeID>, aliveOnly: Bool = false) -> [NodeID] {
         guard count > 0 else { return [] }
         let order = probeOrder.order
-        if !aliveOnly, excluded.isEmpty, count * 4 <= order.count {
-            // Few picks from many members: draw positions until `count` distinct ones, without
-            // copying the list (a gossip round at a thousand members runs five times a second).
+        if count * 4 <= order.count {
+            // Few picks from many members: draw positions until `count` distinct suitable
+            // ones, without filtering the whole list (a gossip round at a thousand members
+            // runs five times a second). Many unsuitable draws in a row fall back to the filter.
             var picked: [Int] = []
             picked.reserveCapacity(count)
-            while picked.count < count {
+            var attempts = 0
+            while picked.count < count, attempts < count * 8 {
+                attempts += 1
                 let position = Int.random(in: 0..<order.count, using: &random)
-                if !picked.contains(position) { picked.append(position) }
+                guard !picked.contains(position), !excluded.contains(order[position]) else { continue }
+                guard !aliveOnly || isAlive(order[position]) else { continue }
+                picked.append(position)
             }
-            return picked.map { order[$0] }
+            if picked.count == count { return picked.map { order[$0] } }
         }
-        var candidates = probeOrder.order.filter { node in
-            guard !excluded.contains(node) else { return false }
-            guard aliveOnly else { return true }
-            if case .alive = others[node]?.member.status { return true }
-            return false
+        var candidates = order.filter { node in
+            !excluded.contains(node) && (!aliveOnly || isAlive(node))
         }
         // A partial Fisher-Yates shuffle: only the first `count` positions are needed.
         let picks = min(count, candidates.count)
@@ -529,6 +537,10 @@ public struct SWIMInstance: Sendable {
         return Array(candidates.prefix(picks))
     }
 
+    private func isAlive(_ node: NodeID) -> Bool {
+        if case .alive = others[node]?.member.status { true } else { false }
+    }
+
     private func joinRequests(seeds: [String]) -> [SWIMAction] {
         let state = members
         return seeds.map { .send(.pushPull(.request, replyAddress: localAddress, members: state), to: .address($0)) }
@@ -536,11 +548,14 @@ public struct SWIMInstance: Sendable {
 
     /// Drops tombstones older than `tombstoneRetention`; until then they block stale rumours.
     private mutating func reapTombstones(now: Duration) {
-        let expired = others.compactMap { node, record in
-            record.terminalSince.map { now - $0 >= settings.tombstoneRetention } == true ? node : nil
+        while tombstoneHead < tombstoneOrder.count, now - tombstoneOrder[tombstoneHead].since >= settings.tombstoneRetention {
+            let (node, since) = tombstoneOrder[tombstoneHead]
+            tombstoneHead += 1
+            if others[node]?.terminalSince == since { others[node] = nil }
         }
-        for node in expired {
-            others[node] = nil
+        if tombstoneHead > 64, tombstoneHead * 2 > tombstoneOrder.count {
+            tombstoneOrder.removeFirst(tombstoneHead)
+            tombstoneHead = 0
         }
     }
 }

@@ -9,22 +9,24 @@ public protocol HeapOrdered {
 /// Used where a deterministic order over many items is needed often: the rumours of the
 /// gossip queue, and the simulator's agenda of events.
 public struct MinHeap<Element: HeapOrdered> {
-    public private(set) var elements: [Element] = []
+    // Inlinable so that each user's element type is specialised: the heap sits on hot
+    // paths (every gossip message, every simulated event).
+    @usableFromInline var elements: [Element] = []
 
-    public init() {}
+    @inlinable public init() {}
 
     /// Builds a heap from `elements` in O(n).
-    public init(_ elements: [Element]) {
+    @inlinable public init(_ elements: [Element]) {
         self.elements = elements
         guard elements.count > 1 else { return }
         for index in stride(from: elements.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
     }
 
-    public var count: Int { elements.count }
-    public var isEmpty: Bool { elements.isEmpty }
-    public var first: Element? { elements.first }
+    @inlinable public var count: Int { elements.count }
+    @inlinable public var isEmpty: Bool { elements.isEmpty }
+    @inlinable public var first: Element? { elements.first }
 
-    public mutating func insert(_ element: Element) {
+    @inlinable public mutating func insert(_ element: Element) {
         elements.append(element)
         var child = elements.count - 1
         while child > 0 {
@@ -35,7 +37,7 @@ public struct MinHeap<Element: HeapOrdered> {
         }
     }
 
-    public mutating func popFirst() -> Element? {
+    @inlinable public mutating func popFirst() -> Element? {
         guard !elements.isEmpty else { return nil }
         elements.swapAt(0, elements.count - 1)
         let first = elements.removeLast()
@@ -43,7 +45,7 @@ public struct MinHeap<Element: HeapOrdered> {
         return first
     }
 
-    private mutating func siftDown(_ start: Int) {
+    @inlinable mutating func siftDown(_ start: Int) {
         var parent = start
         while true {
             let left = 2 * parent + 1

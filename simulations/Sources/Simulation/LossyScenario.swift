@@ -3,7 +3,7 @@ import Gossip
 
 /// A formed mesh runs for a long while (one simulated hour by default) at 5% loss with 5%
 /// of the nodes slow: healthy nodes declared dead or suspected, and what each node sends per
-/// second, membership and catalogue anti-entropy counted apart.
+/// second, with probes, gossip rounds and anti-entropy counted apart.
 enum LossyScenario {
     static let lossRate = 0.05
     static let slowShare = 0.05
@@ -46,10 +46,14 @@ enum LossyScenario {
         result.add("wall seconds per simulated hour", wallPerHour, "s")
         result.add("false positive deaths", Double(simulator.falsePositiveDeaths.count - falseBefore), "events")
         result.add("suspicions of healthy nodes", Double(suspicionsOfHealthy), "events")
-        for kind in [TrafficCounter.Kind.membership, .antiEntropy] {
+        for kind in [TrafficCounter.Kind.membership, .gossip, .antiEntropy] {
             result.add("\(kind.name) messages per node per second", Double(traffic.totalMessages(kind)) / count / seconds, "msg/s")
             result.add("\(kind.name) bytes per node per second", Double(traffic.totalBytes(kind)) / count / seconds, "B/s")
         }
+        let everyMessage = traffic.totalMessages(.membership) + traffic.totalMessages(.gossip)
+        let everyByte = traffic.totalBytes(.membership) + traffic.totalBytes(.gossip)
+        result.add("membership and gossip messages per node per second", Double(everyMessage) / count / seconds, "msg/s")
+        result.add("membership and gossip bytes per node per second", Double(everyByte) / count / seconds, "B/s")
         let perNode = traffic.bytes[TrafficCounter.Kind.membership.rawValue].map { Double($0) / seconds }.sorted()
         result.add("membership bytes per second, busiest node", perNode.last, "B/s")
         simulator.onMembershipEvent = nil

@@ -403,7 +403,12 @@ public final class Simulator {
                 }
                 guard let receiver else { continue }
                 let bytes = (try? message.serializedBytes().count) ?? 0
-                let kind: TrafficCounter.Kind = if case .pushPull = message { .antiEntropy } else { .membership }
+                let kind: TrafficCounter.Kind =
+                    switch message {
+                    case .pushPull: .antiEntropy
+                    case .gossip: .gossip
+                    case .ping, .pingRequest, .ack, .nack: .membership
+                    }
                 send(kind, from: node, to: receiver, bytes: bytes) { .membership(from: node, to: receiver, message) }
             case .event(let event):
                 record(event, observer: node)

@@ -1,8 +1,10 @@
 /// Messages and bytes each node sends, by protocol. Bytes are the real protobuf encodings.
 public struct TrafficCounter: Sendable {
     public enum Kind: Int, CaseIterable, Sendable {
-        /// SWIM: ping, ping-req, ack, nack, gossip (with catalogue news).
+        /// SWIM failure detection: ping, ping-req, ack, nack (with piggybacked updates).
         case membership
+        /// Gossip rounds: member updates and catalogue news sent while there is news.
+        case gossip
         /// Pulls of announced catalogue versions: requests and the catalogues sent back.
         case cataloguePull
         /// Anti-entropy: SWIM push-pull, catalogue digests and the pulls they cause.
@@ -13,6 +15,7 @@ public struct TrafficCounter: Sendable {
         public var name: String {
             switch self {
             case .membership: "membership"
+            case .gossip: "gossip"
             case .cataloguePull: "catalogue pulls"
             case .antiEntropy: "anti-entropy"
             case .query: "query"

@@ -7,10 +7,10 @@ struct MeshSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meshsim",
         abstract: "Runs the OncoMesh cores as a whole mesh on a virtual clock under seeded faults.",
-        discussion: "Scenarios: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")), or 'standard' for all of them at N = 30, 100 and 1000."
+        discussion: "Scenarios: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")), or 'standard' for all of them at N = 30, 100 and 1000, or 'readme' to rebuild the charts and the README from the reports under --out."
     )
 
-    @Argument(help: "The scenario to run, or 'standard'.")
+    @Argument(help: "The scenario to run, 'standard', or 'readme'.")
     var scenario: String
 
     @Option(name: .long, parsing: .upToNextOption, help: "Mesh sizes (several allowed).")
@@ -36,8 +36,12 @@ struct MeshSim: ParsableCommand {
             try StandardSet.run(nodes: [30, 100, 1000], seed: seed, out: out, showProgress: !quiet)
             return
         }
+        if scenario == "readme" {
+            try StandardSet.summarise(out: out)
+            return
+        }
         guard let chosen = Scenario(rawValue: scenario) else {
-            throw ValidationError("unknown scenario '\(scenario)'; choose one of \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")) or standard")
+            throw ValidationError("unknown scenario '\(scenario)'; choose one of \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")) standard or readme")
         }
         var failed = false
         for count in nodes {
