@@ -57,6 +57,8 @@ struct NodeConfig: Equatable {
         var pingTimeoutMilliseconds: Int?
         var indirectProbes: Int?
         var pushPullIntervalMilliseconds: Int?
+        var gossipIntervalMilliseconds: Int?
+        var gossipFanout: Int?
     }
 
     static let fileName = "node.yaml"
@@ -175,8 +177,13 @@ struct NodeConfig: Equatable {
                 case "ping_timeout_ms": gossip.pingTimeoutMilliseconds = number
                 case "indirect_probes": gossip.indirectProbes = number
                 case "push_pull_interval_ms": gossip.pushPullIntervalMilliseconds = number
+                case "gossip_interval_ms": gossip.gossipIntervalMilliseconds = number
+                case "gossip_fanout": gossip.gossipFanout = number
                 default:
-                    throw ConfigError(file: file, line: key.mark?.line, "unknown gossip setting '\(key.string ?? "?")'; known: probe_interval_ms, ping_timeout_ms, indirect_probes, push_pull_interval_ms")
+                    throw ConfigError(
+                        file: file, line: key.mark?.line,
+                        "unknown gossip setting '\(key.string ?? "?")'; known: probe_interval_ms, ping_timeout_ms, indirect_probes, push_pull_interval_ms, gossip_interval_ms, gossip_fanout"
+                    )
                 }
             }
         }
@@ -200,6 +207,11 @@ struct NodeConfig: Equatable {
             gossip: gossip
         )
         config.directory = directory.isEmpty ? "." : directory
+        do {
+            try config.swimSettings.validate()
+        } catch {
+            throw ConfigError(file: file, line: mapping["gossip"]?.mark?.line, "gossip: \(error.message)")
+        }
         return config
     }
 
@@ -232,6 +244,8 @@ struct NodeConfig: Equatable {
         if let value = gossip.pingTimeoutMilliseconds { gossipLines.append("  ping_timeout_ms: \(value)") }
         if let value = gossip.indirectProbes { gossipLines.append("  indirect_probes: \(value)") }
         if let value = gossip.pushPullIntervalMilliseconds { gossipLines.append("  push_pull_interval_ms: \(value)") }
+        if let value = gossip.gossipIntervalMilliseconds { gossipLines.append("  gossip_interval_ms: \(value)") }
+        if let value = gossip.gossipFanout { gossipLines.append("  gossip_fanout: \(value)") }
         if !gossipLines.isEmpty { lines += ["gossip:"] + gossipLines }
         return lines.joined(separator: "\n") + "\n"
     }

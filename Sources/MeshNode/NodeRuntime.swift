@@ -322,6 +322,8 @@ extension NodeConfig {
         if let value = gossip.pingTimeoutMilliseconds { settings.pingTimeout = .milliseconds(value) }
         if let value = gossip.indirectProbes { settings.indirectProbeCount = value }
         if let value = gossip.pushPullIntervalMilliseconds { settings.pushPullInterval = .milliseconds(value) }
+        if let value = gossip.gossipIntervalMilliseconds { settings.gossipInterval = .milliseconds(value) }
+        if let value = gossip.gossipFanout { settings.gossipFanout = value }
         return settings
     }
 }

@@ -1,0 +1,45 @@
+@testable import MeshNode
+import Testing
+
+/// The gossip section of node.yaml: overrides reach the SWIM settings, survive a rewrite,
+/// and mistakes are refused with the file, the line and the rule broken.
+@Suite struct NodeConfigTests {
+    static func text(gossip: [String]) -> String {
+        """
+        node_id: hospital-a
+        listen: 127.0.0.1:7946
+        certificate: node.crt
+        key: node.key
+        ca: ca.crt
+        database: site.sqlite
+        gossip:
+
+        """ + gossip.map { "  \($0)\n" }.joined()
+    }
+
+    @Test func gossipOverridesReachTheSettingsAndSurviveARewrite() throws {
+        let config = try NodeConfig.parse(Self.text(gossip: ["probe_interval_ms: 400", "ping_timeout_ms: 150", "gossip_interval_ms: 100", "gossip_fanout: 4"]), file: "node.yaml")
+        let settings = config.swimSettings
+        #expect(settings.probeInterval == .milliseconds(400))
+        #expect(settings.pingTimeout == .milliseconds(150))
+        #expect(settings.gossipInterval == .milliseconds(100))
+        #expect(settings.gossipFanout == 4)
+        let again = try NodeConfig.parse(config.yaml(), file: "node.yaml")
+        #expect(again.gossip == config.gossip)
+    }
+
+    @Test func unknownGossipSettingIsNamedWithItsLine() {
+        let error = #expect(throws: ConfigError.self) { try NodeConfig.parse(Self.text(gossip: ["gossip_fanout: 3", "gossip_rate: 5"]), file: "node.yaml") }
+        #expect(error?.line == 9)
+        #expect(error?.message.contains("unknown gossip setting 'gossip_rate'") == true)
+        #expect(error?.message.contains("gossip_interval_ms") == true)
+    }
+
+    @Test func contradictingGossipSettingsAreRefused() {
+        let error = #expect(throws: ConfigError.self) { try NodeConfig.parse(Self.text(gossip: ["probe_interval_ms: 200", "ping_timeout_ms: 300"]), file: "/etc/oncomesh/node.yaml") }
+        #expect(error?.description.hasPrefix("/etc/oncomesh/node.yaml:") == true)
+        #expect(error?.message.contains("pingTimeout must be positive and shorter than probeInterval") == true)
+        let zero = #expect(throws: ConfigError.self) { try NodeConfig.parse(Self.text(gossip: ["gossip_fanout: 0"]), file: "node.yaml") }
+        #expect(zero?.message.contains("gossip.gossip_fanout must be a positive whole number") == true)
+    }
+}
