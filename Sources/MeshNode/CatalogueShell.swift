@@ -14,17 +14,13 @@ import Transport
 /// verifies it and announces it in turn, so news spreads infection-style in O(log N) gossip
 /// rounds. Every `antiEntropyInterval` the node also sends its whole digest to one random
 /// live member, which pulls whatever the gossip missed; a node that just joined asks its seed
-/// for the seed's digest and pulls everything at once.
+/// for the seed's digest and pulls everything at once. ``CataloguePulls`` decides what to
+/// pull from whom, and pulls again from another source when a pull brought nothing.
 actor CatalogueShell {
-    /// How long a pull may take before it is given up (news or the next digest retries).
+    /// How long a pull may take before it is given up (``CataloguePulls`` retries sooner).
     static let pullTimeout: Duration = .seconds(5)
     /// How often the whole digest goes to one random live member (anti-entropy).
     static let antiEntropyInterval: Duration = .seconds(10)
-    /// How long news about a version being pulled is ignored; after it, news pulls the
-    /// version again from its announcer even if the first pull is still waiting.
-    static let pullRetryAfter: Duration = .milliseconds(500)
-    /// The most catalogue owners with a pull in flight; news beyond it waits for a retry.
-    static let maxPullsInFlight = 1024
 
     private var store: CatalogueStore
     private let transport: MeshTransport
@@ -34,9 +30,8 @@ actor CatalogueShell {
     private var own: Catalogue?
     private var random = SeededRandom.fromSystem()
     private var lastDigestSent: ContinuousClock.Instant?
-    /// Versions being pulled, by owner, and since when, so that news heard from several
-    /// announcers at once is pulled once.
-    private var pulling: [NodeID: (version: UInt64, since: ContinuousClock.Instant)] = [:]
+    private var pulls = CataloguePulls()
+    private let started = ContinuousClock.now
     /// Hands the versions this node now holds to the membership gossip.
     private var announce: @Sendable ([CatalogueDigestEntry]) -> Void = { _ in }
 
@@ -94,6 +89,10 @@ actor CatalogueShell {
         for node in store.expire(now: now) {
             logger.notice("catalogue expired", metadata: ["peer": "\(node)"])
         }
+        let store = self.store
+        for request in pulls.due(now: ContinuousClock.now - started, held: { store.catalogue(of: $0)?.catalogue.version }) {
+            Task { await pull(request) }
+        }
         let clock = ContinuousClock.now
         if let last = lastDigestSent, clock - last < Self.antiEntropyInterval { return }
         guard let peer = liveMembers.randomElement(using: &random) else { return }
@@ -120,27 +119,24 @@ actor CatalogueShell {
         await pullNewer(news, from: peer)
     }
 
-    /// Pulls from `peer` the catalogues it holds in a newer version than this node, except
-    /// those already being pulled at that version or newer, and announces what is accepted.
+    /// Pulls from `peer` the catalogues it names in a newer version than this node holds,
+    /// unless they are already being pulled (``CataloguePulls``).
     private func pullNewer(_ entries: [CatalogueDigestEntry], from peer: NodeID) async {
-        var wanted: [NodeID: UInt64] = [:]
-        for entry in entries { wanted[entry.nodeID] = max(wanted[entry.nodeID] ?? 0, entry.version) }
-        let started = ContinuousClock.now
-        let missing = store.missing(from: entries).filter { node in
-            guard let version = wanted[node] else { return false }
-            guard let inFlight = pulling[node], started - inFlight.since < Self.pullRetryAfter else { return true }
-            return inFlight.version < version
-        }
-        guard !missing.isEmpty, pulling.count + missing.count <= Self.maxPullsInFlight else { return }
-        for node in missing { pulling[node] = (wanted[node]!, started) }
-        defer {
-            for node in missing where pulling[node]?.since == started { pulling[node] = nil }
-        }
-        var request = Envelope()
-        request.kind = .cataloguePull
-        request.body = Data((try? CatalogueDigestEntry.wire(missing.map { CatalogueDigestEntry(nodeID: $0, version: 0) }).serializedBytes()) ?? [])
+        let store = self.store
+        guard let request = pulls.heard(entries, from: peer, now: ContinuousClock.now - started, held: { store.catalogue(of: $0)?.catalogue.version }) else { return }
+        await pull(request)
+    }
+
+    /// Asks `request.peer` for the catalogues of `request.owners`; offers each one returned
+    /// and announces those accepted.
+    private func pull(_ request: CataloguePulls.Request) async {
+        let peer = request.peer
+        let missing = request.owners
+        var envelope = Envelope()
+        envelope.kind = .cataloguePull
+        envelope.body = Data((try? CatalogueDigestEntry.wire(missing.map { CatalogueDigestEntry(nodeID: $0, version: 0) }).serializedBytes()) ?? [])
         do {
-            let response = try await transport.request(request, to: peer, timeout: Self.pullTimeout)
+            let response = try await transport.request(envelope, to: peer, timeout: Self.pullTimeout)
             let bundle = try WireCatalogueBundle(serializedBytes: Array(response.body))
             let now = Date()
             var accepted: [CatalogueDigestEntry] = []
@@ -148,6 +144,7 @@ actor CatalogueShell {
             for wire in bundle.catalogues {
                 switch store.offer(SignedCatalogue(wire: wire), now: now) {
                 case .accepted(let node, let version, _):
+                    pulls.accepted(owner: node, version: version)
                     accepted.append(CatalogueDigestEntry(nodeID: node, version: version))
                     logger.info("accepted catalogue", metadata: ["peer": "\(node)", "version": "\(version)", "via": "\(peer)"])
                 case .rejected(let rejection):

@@ -29,13 +29,15 @@ public struct SimulatedNode {
     public var fingerprint: UInt64 = 0
     /// The digest as last encoded, reset whenever the store changes.
     var digestCache: (entries: [CatalogueDigestEntry], encodedBytes: Int)?
-    /// Catalogue versions being pulled, by owner, and until when the pull is awaited (the
-    /// real shell's pull timeout): news heard from several announcers is pulled once.
-    var pulling: [NodeID: (version: UInt64, until: Duration)] = [:]
+    /// What to pull from whom, as the real shell keeps it.
+    var pulls: CataloguePulls
+    /// Whether a retry check of `pulls` is scheduled.
+    var pullRetryScheduled = false
     /// The shell's own random source (choice of anti-entropy peer).
     var random: SeededRandom
 
-    init(index: Int, id: NodeID, swim: SWIMInstance, store: CatalogueStore, signer: CatalogueSigner, seed: UInt64) {
+    init(index: Int, id: NodeID, swim: SWIMInstance, store: CatalogueStore, signer: CatalogueSigner, seed: UInt64, pulls: CataloguePulls) {
+        self.pulls = pulls
         self.index = index
         self.id = id
         self.address = swim.localAddress

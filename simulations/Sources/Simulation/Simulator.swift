@@ -10,9 +10,8 @@ public struct SimulationSettings: Sendable {
     /// How often each node sends its catalogue digest to one random live member
     /// (the real node's `CatalogueShell.antiEntropyInterval`).
     public var antiEntropyInterval: Duration = .seconds(10)
-    /// How long news about a version being pulled is ignored before it may trigger another
-    /// pull (the real node's `CatalogueShell.pullRetryAfter`).
-    public var pullRetryAfter: Duration = .milliseconds(500)
+    /// What to pull from whom and when to retry (the real node's settings).
+    public var pulls = CataloguePulls()
     public var profile: LinkProfile = .lan
     /// Minimum cell size k every simulated site publishes.
     public var minimumCellSize = 5
@@ -35,6 +34,9 @@ public final class Simulator {
         case timer(Int, generation: Int, SWIMTimer)
         case membership(from: Int, to: Int, SWIMMessage)
         case antiEntropyRound(Int, generation: Int)
+        /// Check `node`'s unmet catalogue wants and pull them again (the real shell does it
+        /// in its housekeeping round).
+        case pullRetry(Int, generation: Int)
         case digest(from: Int, to: Int, entries: [CatalogueDigestEntry], fingerprint: UInt64, wantsDigest: Bool)
         case pull(from: Int, to: Int, nodes: [NodeID], kind: TrafficCounter.Kind)
         case bundle(from: Int, to: Int, [SignedCatalogue])
@@ -101,7 +103,7 @@ public final class Simulator {
             let swim = SWIMInstance(localNode: id, localAddress: address, settings: settings.swim, seed: random.next(), now: .zero)
             let store = CatalogueStore(verifier: federation.verifier())
             let signer = try CatalogueSigner(credential: federation.credentials[index])
-            nodes.append(SimulatedNode(index: index, id: id, swim: swim, store: store, signer: signer, seed: random.next()))
+            nodes.append(SimulatedNode(index: index, id: id, swim: swim, store: store, signer: signer, seed: random.next(), pulls: settings.pulls))
         }
         self.nodes = nodes
         self.indexOf = indexOf
@@ -138,7 +140,8 @@ public final class Simulator {
         nodes[node].heldCount = 0
         nodes[node].fingerprint = 0
         nodes[node].digestCache = nil
-        nodes[node].pulling = [:]
+        nodes[node].pulls.reset()
+        nodes[node].pullRetryScheduled = false
         log.append(now, "restart node=\(node) generation=\(nodes[node].generation)")
         try publish(node)
         let actions = nodes[node].swim.join(seeds: seeds.filter { $0 != node }.map { SimulatedFederation.address($0) }, now: now)
@@ -228,6 +231,15 @@ public final class Simulator {
             guard nodes[receiver].isUp else { return }
             let actions = nodes[receiver].swim.onMessage(message, from: nodes[sender].id, now: now)
             perform(actions, of: receiver)
+        case .pullRetry(let node, let generation):
+            guard nodes[node].isUp, nodes[node].generation == generation else { return }
+            nodes[node].pullRetryScheduled = false
+            var pulls = nodes[node].pulls
+            let store = nodes[node].store
+            let requests = pulls.due(now: now) { store.catalogue(of: $0)?.catalogue.version }
+            nodes[node].pulls = pulls
+            for request in requests { sendPull(request, by: node, kind: .cataloguePull) }
+            schedulePullRetry(node)
         case .antiEntropyRound(let node, let generation):
             guard nodes[node].isUp, nodes[node].generation == generation else { return }
             antiEntropyRound(node)
@@ -279,22 +291,30 @@ public final class Simulator {
         }
     }
 
-    /// What the real shell's `pullNewer` does: ask `holder` for the catalogues it holds in a
-    /// newer version than `node`, except those already being pulled at that version.
+    /// What the real shell's `pullNewer` does: `node` heard from `holder` which versions it
+    /// holds; ``CataloguePulls`` says what to pull from it now.
     private func pullNewer(_ entries: [CatalogueDigestEntry], by node: Int, from holder: Int, kind: TrafficCounter.Kind) {
-        var wanted: [NodeID: UInt64] = [:]
-        for entry in entries { wanted[entry.nodeID] = max(wanted[entry.nodeID] ?? 0, entry.version) }
-        let missing = nodes[node].store.missing(from: entries).filter { owner in
-            guard let version = wanted[owner] else { return false }
-            guard let inFlight = nodes[node].pulling[owner], inFlight.until > now else { return true }
-            return inFlight.version < version
+        var pulls = nodes[node].pulls
+        let store = nodes[node].store
+        let request = pulls.heard(entries, from: nodes[holder].id, now: now) { store.catalogue(of: $0)?.catalogue.version }
+        nodes[node].pulls = pulls
+        guard let request else { return }
+        sendPull(request, by: node, kind: kind)
+        schedulePullRetry(node)
+    }
+
+    private func sendPull(_ request: CataloguePulls.Request, by node: Int, kind: TrafficCounter.Kind) {
+        guard let holder = indexOf[request.peer] else { return }
+        let wire = CatalogueDigestEntry.wire(request.owners.map { CatalogueDigestEntry(nodeID: $0, version: 0) })
+        send(kind, from: node, to: holder, bytes: ((try? wire.serializedBytes() as [UInt8])?.count) ?? 0) {
+            .pull(from: node, to: holder, nodes: request.owners, kind: kind)
         }
-        guard !missing.isEmpty else { return }
-        for owner in missing { nodes[node].pulling[owner] = (wanted[owner]!, now + settings.pullRetryAfter) }
-        let request = CatalogueDigestEntry.wire(missing.map { CatalogueDigestEntry(nodeID: $0, version: 0) })
-        send(kind, from: node, to: holder, bytes: ((try? request.serializedBytes() as [UInt8])?.count) ?? 0) {
-            .pull(from: node, to: holder, nodes: missing, kind: kind)
-        }
+    }
+
+    private func schedulePullRetry(_ node: Int) {
+        guard !nodes[node].pullRetryScheduled, nodes[node].pulls.wantedCount > 0 else { return }
+        nodes[node].pullRetryScheduled = true
+        queue.schedule(.pullRetry(node, generation: nodes[node].generation), at: now + nodes[node].pulls.retryAfter)
     }
 
     private func digest(of node: Int) -> ([CatalogueDigestEntry], Int) {
@@ -352,7 +372,7 @@ public final class Simulator {
             }
             nodes[node].fingerprint &+= SimulatedNode.fingerprintTerm(node: ownerIndex, version: version)
             nodes[node].digestCache = nil
-            if let inFlight = nodes[node].pulling[owner], inFlight.version <= version { nodes[node].pulling[owner] = nil }
+            nodes[node].pulls.accepted(owner: owner, version: version)
             // As the real shell does: announce every version accepted, so it spreads on.
             nodes[node].swim.announceCatalogue(CatalogueDigestEntry(nodeID: owner, version: version))
             log.append(now, "accept node=\(node) owner=\(ownerIndex) version=\(version)")

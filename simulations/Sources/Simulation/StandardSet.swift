@@ -3,18 +3,12 @@ import Foundation
 /// The standard set: every scenario at N = 30, 100 and 1000, reports per run, and
 /// `simulations/README.md` with the measured figures next to the targets.
 public enum StandardSet {
-    /// The lossy scenario's measured time at the largest N. One simulated hour of 1000
-    /// nodes at 5% loss takes far longer than the rest of the set (see the README's speed
-    /// row); `meshsim lossy --nodes 1000` runs the whole hour.
-    public static let lossyDurationAtLargest: Duration = .seconds(300)
-
     public static func run(nodes: [Int], seed: UInt64, out: String, showProgress: Bool) throws {
         var all: [Scenario: [Int: ScenarioResult]] = [:]
         for scenario in Scenario.allCases {
             for count in nodes {
                 var options = ScenarioOptions(nodes: count, seed: seed)
                 options.showProgress = showProgress
-                if scenario == .lossy, count == nodes.max(), count >= 1000 { options.duration = lossyDurationAtLargest }
                 let result = try scenario.run(options)
                 print(Summary.line(result))
                 try Report.write([result], to: out)

@@ -83,9 +83,8 @@ enum TargetTable {
         Regenerate: `make simulate` (release build, then `meshsim standard --out simulations/results`);
         `meshsim readme --out simulations/results` rebuilds this page from the reports. Reports:
         `results/SCENARIO-N/report.md` and `report.json`; charts: `results/update-convergence.svg`,
-        `results/bytes-per-node.svg`. The lossy scenario at \(largest) nodes is measured over
-        \(SVGChart.format(StandardSet.lossyDurationAtLargest.secondsValue)) simulated seconds in the
-        standard set; `meshsim lossy --nodes \(largest)` runs the whole hour.
+        `results/bytes-per-node.svg`. The standard set takes about 45 minutes on two cores, most
+        of it the simulated hour of the lossy scenario at \(largest) nodes.
 
         ## Targets
 
