@@ -90,7 +90,7 @@ public struct ScenarioOptions: Sendable {
     /// Loss levels for the update scenario.
     public var lossRates: [Double] = [0, 0.05, 0.2]
     /// How many nodes the crash scenario crashes, one after another.
-    public var crashCount = 5
+    public var crashCount = 15
     public var showProgress = false
     public var settings = SimulationSettings()
 
