@@ -29,11 +29,8 @@ struct GossipQueue<Item: Rumour>: Sendable {
         var transmits: Int
         var insertion: UInt64
 
-        /// The order `take` serves entries in: fewest transmissions, then newest. Insertion
-        /// numbers are unique, so the order (and a run) is deterministic whatever the
-        /// dictionary's iteration order.
-        func precedes(_ other: Entry) -> Bool {
-            transmits != other.transmits ? transmits < other.transmits : insertion > other.insertion
+        func heapItem(_ subject: NodeID) -> HeapItem {
+            HeapItem(subject: subject, transmits: transmits, insertion: insertion)
         }
     }
 
@@ -45,11 +42,14 @@ struct GossipQueue<Item: Rumour>: Sendable {
     /// is rebuilt when stale items outnumber live ones.
     private var heap = MinHeap<HeapItem>()
 
-    private struct HeapItem: HeapOrdered, Sendable {
+    struct HeapItem: HeapOrdered, Sendable {
         var subject: NodeID
         var transmits: Int
         var insertion: UInt64
 
+        /// The order `take` serves entries in: fewest transmissions, then newest. Insertion
+        /// numbers are unique, so the order (and a run) is deterministic whatever the
+        /// dictionary's iteration order.
         func precedes(_ other: HeapItem) -> Bool {
             transmits != other.transmits ? transmits < other.transmits : insertion > other.insertion
         }
@@ -98,15 +98,16 @@ struct GossipQueue<Item: Rumour>: Sendable {
     }
 
     private func mostTransmitted() -> NodeID? {
-        var victim: Entry?
-        for entry in entries.values where victim.map({ $0.precedes(entry) }) ?? true {
-            victim = entry
+        var victim: HeapItem?
+        for (subject, entry) in entries {
+            let item = entry.heapItem(subject)
+            if victim.map({ $0.precedes(item) }) ?? true { victim = item }
         }
-        return victim?.item.subject
+        return victim?.subject
     }
 
     private mutating func compactIfStale() {
         guard heap.count > 2 * entries.count + 64 else { return }
-        heap = MinHeap(entries.map { HeapItem(subject: $0.key, transmits: $0.value.transmits, insertion: $0.value.insertion) })
+        heap = MinHeap(entries.map { $0.value.heapItem($0.key) })
     }
 }

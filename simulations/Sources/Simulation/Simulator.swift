@@ -234,10 +234,8 @@ public final class Simulator {
         case .pullRetry(let node, let generation):
             guard nodes[node].isUp, nodes[node].generation == generation else { return }
             nodes[node].pullRetryScheduled = false
-            var pulls = nodes[node].pulls
-            let store = nodes[node].store
-            let requests = pulls.due(now: now) { store.catalogue(of: $0)?.catalogue.version }
-            nodes[node].pulls = pulls
+            let now = self.now
+            let requests = withPulls(of: node) { pulls, held in pulls.due(now: now, held: held) }
             for request in requests { sendPull(request, by: node, kind: .cataloguePull) }
             schedulePullRetry(node)
         case .antiEntropyRound(let node, let generation):
@@ -294,13 +292,21 @@ public final class Simulator {
     /// What the real shell's `pullNewer` does: `node` heard from `holder` which versions it
     /// holds; ``CataloguePulls`` says what to pull from it now.
     private func pullNewer(_ entries: [CatalogueDigestEntry], by node: Int, from holder: Int, kind: TrafficCounter.Kind) {
-        var pulls = nodes[node].pulls
-        let store = nodes[node].store
-        let request = pulls.heard(entries, from: nodes[holder].id, now: now) { store.catalogue(of: $0)?.catalogue.version }
-        nodes[node].pulls = pulls
+        let (announcer, now) = (nodes[holder].id, self.now)
+        let request = withPulls(of: node) { pulls, held in pulls.heard(entries, from: announcer, now: now, held: held) }
         guard let request else { return }
         sendPull(request, by: node, kind: kind)
         schedulePullRetry(node)
+    }
+
+    /// Runs `body` on `node`'s pull state with the versions its store holds (the state is
+    /// taken out of the node for the call, so the store can be read meanwhile).
+    private func withPulls<Result>(of node: Int, _ body: (inout CataloguePulls, (NodeID) -> UInt64?) -> Result) -> Result {
+        var pulls = nodes[node].pulls
+        let store = nodes[node].store
+        let result = body(&pulls) { store.catalogue(of: $0)?.catalogue.version }
+        nodes[node].pulls = pulls
+        return result
     }
 
     private func sendPull(_ request: CataloguePulls.Request, by node: Int, kind: TrafficCounter.Kind) {
