@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEMO_DIR ?= demo-output
 APT_PACKAGES = liblz4-dev lz4 openssl pkg-config libsqlite3-dev
 
-.PHONY: demo test build deps proto benchmark benchmark-aggregation benchmark-query simulate clean
+.PHONY: demo test build deps proto benchmark benchmark-aggregation benchmark-query benchmark-privacy simulate clean
 
 deps:
 	@missing=""; \
@@ -62,6 +62,13 @@ benchmark-query: deps
 	cd Benchmarks && $(SWIFT) build -c release --product meshnode && $(SWIFT) build -c release --product QueryBenchmark
 	scripts/query-benchmark.sh "$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/meshnode" \
 		"$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/QueryBenchmark" /tmp/oncomesh-query-benchmark 30
+
+# What the noise costs: relative errors of released counts and means, and the noise on a
+# count at 8 and 30 sites, against provider-side noise and per-site Laplace (docs/PRIVACY.md).
+# Accuracy, not speed, is measured, so the debug build serves.
+benchmark-privacy: deps
+	$(SWIFT) build --product meshsim
+	"$$($(SWIFT) build --show-bin-path)/meshsim" utility --nodes 8 30 --subjects 2000 --sigma 4
 
 simulate: deps
 	$(SWIFT) build -c release --product meshsim

@@ -73,7 +73,11 @@ let package = Package(
         ),
         .target(
             name: "Aggregation",
-            dependencies: ["MeshCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: [
+                "MeshCore",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             exclude: ["Partial.proto"]
         ),
         .target(

@@ -30,6 +30,10 @@ for i in $(seq 0 $((N - 1))); do
   "$MESHNODE" init --node-id "$name" --ca-dir "$DIR/mesh-ca" --listen "127.0.0.1:$port" \
     --seeds "127.0.0.1:$BASE_PORT" --csv "$DIR/$name.csv" --site-name "$name (${PROFILES[$i]})" --dir "$DIR/$name" | head -1
 done
+# One hospital grants each researcher a small privacy budget (rho 1 per 30 days); the others
+# keep the default (20). A grouping by modality costs more than 1, so it refuses that query.
+sed -i 's/^  privacy_budget: .*/  privacy_budget: 1/' "$DIR/${NAMES[7]}/node.yaml"
+echo "== ${NAMES[7]} sets privacy_budget: 1 in its node.yaml"
 
 echo "== starting $N nodes (logs in $DIR/<node>.log)"
 for i in $(seq 0 $((N - 1))); do
@@ -69,6 +73,9 @@ ask() {
 }
 ask 0 "SELECT COUNT(*), COUNT(DISTINCT subject) FROM cases GROUP BY diagnosis, modality"
 ask 3 "SELECT HISTOGRAM(age_at_diagnosis, 0, 100, 10) FROM cases WHERE diagnosis = 'C61'"
+echo
+echo "== the same question again, through another node and written differently: the same noisy answer"
+ask 1 "SELECT HISTOGRAM(age_at_diagnosis, 0, 100, 10) FROM cases WHERE diagnosis IN ('C61') AND NOT diagnosis <> 'C61'"
 ask 6 "SELECT COUNT(DISTINCT subject), AVG(slice_thickness_mm), STDDEV(slice_thickness_mm) FROM cases GROUP BY manufacturer"
 ask 5 --format json "SELECT COUNT(DISTINCT subject) FROM cases WHERE modality IN ('MR', 'PT') AND age_at_diagnosis BETWEEN 50 AND 70 GROUP BY manufacturer"
 
@@ -81,6 +88,11 @@ ask 4 --timeout 5 "SELECT COUNT(DISTINCT subject) FROM cases GROUP BY sex"
 echo
 echo "== the audit log of ${NAMES[1]}"
 "$MESHNODE" audit --config "$DIR/${NAMES[1]}/node.yaml"
+"$MESHNODE" audit verify --config "$DIR/${NAMES[1]}/node.yaml"
+
+echo
+echo "== the privacy ledger of ${NAMES[7]}"
+"$MESHNODE" budget --config "$DIR/${NAMES[7]}/node.yaml"
 
 echo
 echo "== stopping the other nodes with SIGTERM"

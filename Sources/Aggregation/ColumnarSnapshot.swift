@@ -17,6 +17,10 @@ public final class ColumnarSnapshot: Sendable {
     let subjects: [Int32]
     /// Indexed like `schema.attributes`; nil for the key.
     let columns: [Column?]
+    /// The record key of each subject (by dense index) and of each row (``RecordKeyer``);
+    /// all zero when the snapshot was built without a keyer (the site's own local queries).
+    let subjectKeys: [UInt64]
+    let studyKeys: [UInt64]
 
     enum Column: Sendable {
         case categorical(CategoricalCodes)
@@ -33,12 +37,15 @@ public final class ColumnarSnapshot: Sendable {
         case wide([Int64])
     }
 
-    init(schema: Schema, subjects: [Int32], subjectCount: Int, columns: [Column?]) {
+    init(schema: Schema, subjects: [Int32], subjectCount: Int, columns: [Column?], subjectKeys: [UInt64], studyKeys: [UInt64]) {
+        precondition(subjectKeys.count == subjectCount && studyKeys.count == subjects.count, "one record key per subject and per row")
         self.schema = schema
         self.rowCount = subjects.count
         self.subjects = subjects
         self.subjectCount = subjectCount
         self.columns = columns
+        self.subjectKeys = subjectKeys
+        self.studyKeys = studyKeys
     }
 
     /// Bytes held by the columns (what "memory per study row" reports).
@@ -73,9 +80,18 @@ public struct ColumnarSnapshotBuilder {
     private var grouped = true
     private var lastSubject: Int32 = -1
     private let vocabularyIndex: [[String: UInt16]]
+    private let keyer: RecordKeyer?
+    private var subjectKeys: [UInt64] = []
+    private var studyKeys: [UInt64] = []
+    /// Identical rows of one person seen so far, by their first key, so that each gets its
+    /// own study key.
+    private var occurrences: [UInt64: Int] = [:]
 
-    public init(schema: Schema) {
+    /// - Parameter keyer: gives each person and study its record key; without one every key
+    ///   is zero (for the site's own exact local queries, which add no noise).
+    public init(schema: Schema, keyer: RecordKeyer? = nil) {
         self.schema = schema
+        self.keyer = keyer
         vocabularyIndex = schema.attributes.map { attribute in
             Dictionary(uniqueKeysWithValues: attribute.vocabulary.enumerated().map { ($1, UInt16($0 + 1)) })
         }
@@ -105,9 +121,19 @@ public struct ColumnarSnapshotBuilder {
         } else {
             index = Int32(subjectIndex.count)
             subjectIndex[subject] = index
+            subjectKeys.append(keyer?.personKey(pseudonym: subject) ?? 0)
         }
         lastSubject = index
         let row = subjects.count
+        if let keyer {
+            let canonical = Self.canonicalRow(values)
+            let first = keyer.studyKey(pseudonym: subject, canonicalRow: canonical, occurrence: 0)
+            let seen = occurrences[first, default: 0]
+            occurrences[first] = seen + 1
+            studyKeys.append(seen == 0 ? first : keyer.studyKey(pseudonym: subject, canonicalRow: canonical, occurrence: seen))
+        } else {
+            studyKeys.append(0)
+        }
         for (position, attribute) in schema.attributes.enumerated() {
             switch (attribute.type, values[position]) {
             case (.key, _):
@@ -166,7 +192,29 @@ public struct ColumnarSnapshotBuilder {
                 columns.append(.numeric(fitsNarrow ? .narrow(values.map { Int32($0) }) : .wide(values), nulls: nullSet))
             }
         }
-        return ColumnarSnapshot(schema: schema, subjects: permuted(subjects), subjectCount: subjectIndex.count, columns: columns)
+        return ColumnarSnapshot(
+            schema: schema, subjects: permuted(subjects), subjectCount: subjectIndex.count, columns: columns, subjectKeys: subjectKeys,
+            studyKeys: permuted(studyKeys)
+        )
+    }
+
+    /// The values of one row as unambiguous bytes: a tag per value, codes and numbers
+    /// length-prefixed.
+    private static func canonicalRow(_ values: [Value]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for value in values {
+            switch value {
+            case .code(let code):
+                bytes.append(1)
+                RecordKeyer.appendField(Array(code.utf8), to: &bytes)
+            case .number(let number):
+                bytes.append(2)
+                withUnsafeBytes(of: number.bigEndian) { bytes += $0 }
+            case .null:
+                bytes.append(0)
+            }
+        }
+        return bytes
     }
 
     private static func groupingOrder(_ subjects: [Int32], subjectCount: Int) -> [Int] {

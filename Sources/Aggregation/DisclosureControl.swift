@@ -1,10 +1,12 @@
-/// The one place that decides what a released result may show (DESIGN.md, "Queries").
+/// The one place that decides whether a released cell may show its values
+/// (docs/PRIVACY.md, "Threshold").
 ///
-/// Privacy is about persons: a cell is released when the number of distinct subjects behind
-/// it is 0 or at least K, where K is the strictest (largest) k among the providers that
-/// contributed. Any other cell is suppressed whole: its count and every statistic in it are
-/// replaced by the marker `<K`, never by 0 and never by a value from which the count could
-/// be recovered.
+/// Privacy is about persons: a cell is released when its noisy count of distinct persons is
+/// at least K, where K is the strictest (largest) k among the providers that contributed.
+/// Every other cell, a cell with no person at all included, is suppressed whole: its count
+/// and every statistic in it read `<K`. A true zero and a few persons look the same, so a
+/// cell's absence from the data is never visible. With noise off (σ = 0) the noisy count is
+/// the exact one.
 public struct DisclosureControl: Sendable, Equatable {
     /// The threshold in force: the largest k of the contributors.
     public let k: Int
@@ -24,12 +26,10 @@ public struct DisclosureControl: Sendable, Equatable {
         case suppress(marker: String)
     }
 
-    public func decide(distinctSubjects: Int) -> Decision {
-        precondition(distinctSubjects >= 0, "a distinct-subject count cannot be negative")
-        if distinctSubjects == 0 || distinctSubjects >= k {
-            return .release
-        }
-        return .suppress(marker: suppressionMarker)
+    /// The decision for a cell of `count` persons (noisy, or exact without noise); the same
+    /// rule decides whether a statistic may be shown, on its noisy count of non-null values.
+    public func decide(count: Int64) -> Decision {
+        count >= Int64(k) ? .release : .suppress(marker: suppressionMarker)
     }
 
     /// What a suppressed value is shown as.

@@ -98,4 +98,11 @@ public enum FixedPoint {
         let whole = String(digits[..<point])
         return (negative ? "-" : "") + (fraction.isEmpty ? whole : whole + "." + fraction)
     }
+
+    /// 10^scale as a double, for turning a fixed-point sum into its value.
+    public static func power(_ scale: Int) -> Double {
+        var factor = 1.0
+        for _ in 0..<max(0, scale) { factor *= 10 }
+        return factor
+    }
 }

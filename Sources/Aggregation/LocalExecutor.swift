@@ -13,10 +13,15 @@ public struct LocalExecutor: Sendable {
     public let snapshot: ColumnarSnapshot
     /// The most cells (product of the grouping dimensions) a query may have.
     public var cellLimit: Int
+    /// Bounds, in fixed point at each attribute's scale, that statistic values are clamped
+    /// to before they are summed: the sensitivity the noise at the origin is scaled to
+    /// (docs/PRIVACY.md, "Noise"). Attributes not named here are not clamped.
+    public var statisticBounds: [String: ClosedRange<Int64>]
 
-    public init(snapshot: ColumnarSnapshot, cellLimit: Int = 1_000_000) {
+    public init(snapshot: ColumnarSnapshot, cellLimit: Int = 1_000_000, statisticBounds: [String: ClosedRange<Int64>] = [:]) {
         self.snapshot = snapshot
         self.cellLimit = cellLimit
+        self.statisticBounds = statisticBounds
     }
 
     public func execute(_ query: Query) throws(ExecutionError) -> QueryPartial {
@@ -49,6 +54,8 @@ public struct LocalExecutor: Sendable {
 
         var studies = [Int64](repeating: 0, count: cellCount)
         var subjects = [Int64](repeating: 0, count: cellCount)
+        var studyKeys = [UInt64](repeating: 0, count: cellCount)
+        var subjectKeys = [UInt64](repeating: 0, count: cellCount)
         var firstRows = Bitset(count: needsFirstRows ? rowCount : 0)
         do {
             var lastSubject = [Int32](repeating: -1, count: cellCount)
@@ -57,14 +64,24 @@ public struct LocalExecutor: Sendable {
                     studies.withUnsafeMutableBufferPointer { studies in
                         subjects.withUnsafeMutableBufferPointer { subjects in
                             lastSubject.withUnsafeMutableBufferPointer { last in
-                                selection.forEach { row in
-                                    let cell = Int(cellOf[row])
-                                    studies[cell] &+= 1
-                                    let subject = subjectOf[row]
-                                    if last[cell] != subject {
-                                        last[cell] = subject
-                                        subjects[cell] &+= 1
-                                        if needsFirstRows { firstRows.insert(row) }
+                                studyKeys.withUnsafeMutableBufferPointer { studyKeySums in
+                                    subjectKeys.withUnsafeMutableBufferPointer { subjectKeySums in
+                                        snapshot.studyKeys.withUnsafeBufferPointer { studyKeyOf in
+                                            snapshot.subjectKeys.withUnsafeBufferPointer { subjectKeyOf in
+                                                selection.forEach { row in
+                                                    let cell = Int(cellOf[row])
+                                                    studies[cell] &+= 1
+                                                    studyKeySums[cell] &+= studyKeyOf[row]
+                                                    let subject = subjectOf[row]
+                                                    if last[cell] != subject {
+                                                        last[cell] = subject
+                                                        subjects[cell] &+= 1
+                                                        subjectKeySums[cell] &+= subjectKeyOf[Int(subject)]
+                                                        if needsFirstRows { firstRows.insert(row) }
+                                                    }
+                                                }
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -76,13 +93,21 @@ public struct LocalExecutor: Sendable {
 
         var statistics: [[NumericPartial]] = []
         for column in statisticColumns {
-            var rows = column.attribute.level == .subject ? firstRows : selection
+            let subjectLevel = column.attribute.level == .subject
+            var rows = subjectLevel ? firstRows : selection
             if let nulls = column.nulls { rows.subtract(nulls) }
+            let bounds = statisticBounds[column.attribute.name] ?? (Int64.min...Int64.max)
             var partials = [NumericPartial](repeating: NumericPartial(), count: cellCount)
             partials.withUnsafeMutableBufferPointer { partials in
                 cells.withUnsafeBufferPointer { cellOf in
-                    column.values.withValues { value in
-                        rows.forEach { row in partials[Int(cellOf[row])].add(value(row)) }
+                    snapshot.subjects.withUnsafeBufferPointer { subjectOf in
+                        column.values.withValues { value in
+                            rows.forEach { row in
+                                let clamped = min(max(value(row), bounds.lowerBound), bounds.upperBound)
+                                let key = subjectLevel ? snapshot.subjectKeys[Int(subjectOf[row])] : snapshot.studyKeys[row]
+                                partials[Int(cellOf[row])].add(clamped, key: key)
+                            }
+                        }
                     }
                 }
             }
@@ -102,7 +127,9 @@ public struct LocalExecutor: Sendable {
             result.cells[key] = CellPartial(
                 studies: studies[cell],
                 subjects: subjects[cell],
-                statistics: statistics.map { $0[cell] }
+                statistics: statistics.map { $0[cell] },
+                studyKey: studyKeys[cell],
+                subjectKey: subjectKeys[cell]
             )
         }
         return result

@@ -115,6 +115,9 @@ public nonisolated struct WireNumericPartial: Sendable {
   /// Clears the value of `sumOfSquares`. Subsequent reads from it will return its default value.
   public mutating func clearSumOfSquares() {self._sumOfSquares = nil}
 
+  /// Cell key of the counted values: the sum mod 2^64 of their records' keys.
+  public var key: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -135,6 +138,11 @@ public nonisolated struct WireCellPartial: Sendable {
   public var subjects: Int64 = 0
 
   public var statistics: [WireNumericPartial] = []
+
+  /// Cell keys: sums mod 2^64 of the record keys of the studies and of the persons counted.
+  public var studyKey: UInt64 = 0
+
+  public var subjectKey: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -265,7 +273,7 @@ nonisolated extension WireInt128Value: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension WireNumericPartial: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NumericPartial"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}count\0\u{1}sum\0\u{3}sum_of_squares\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}count\0\u{1}sum\0\u{3}sum_of_squares\0\u{1}key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -276,6 +284,7 @@ nonisolated extension WireNumericPartial: SwiftProtobuf.Message, SwiftProtobuf._
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.count) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._sum) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._sumOfSquares) }()
+      case 4: try { try decoder.decodeSingularFixed64Field(value: &self.key) }()
       default: break
       }
     }
@@ -295,6 +304,9 @@ nonisolated extension WireNumericPartial: SwiftProtobuf.Message, SwiftProtobuf._
     try { if let v = self._sumOfSquares {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if self.key != 0 {
+      try visitor.visitSingularFixed64Field(value: self.key, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -302,6 +314,7 @@ nonisolated extension WireNumericPartial: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.count != rhs.count {return false}
     if lhs._sum != rhs._sum {return false}
     if lhs._sumOfSquares != rhs._sumOfSquares {return false}
+    if lhs.key != rhs.key {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -309,7 +322,7 @@ nonisolated extension WireNumericPartial: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension WireCellPartial: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CellPartial"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}studies\0\u{1}subjects\0\u{1}statistics\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}studies\0\u{1}subjects\0\u{1}statistics\0\u{3}study_key\0\u{3}subject_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -321,6 +334,8 @@ nonisolated extension WireCellPartial: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.studies) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.subjects) }()
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.statistics) }()
+      case 5: try { try decoder.decodeSingularFixed64Field(value: &self.studyKey) }()
+      case 6: try { try decoder.decodeSingularFixed64Field(value: &self.subjectKey) }()
       default: break
       }
     }
@@ -339,6 +354,12 @@ nonisolated extension WireCellPartial: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if !self.statistics.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.statistics, fieldNumber: 4)
     }
+    if self.studyKey != 0 {
+      try visitor.visitSingularFixed64Field(value: self.studyKey, fieldNumber: 5)
+    }
+    if self.subjectKey != 0 {
+      try visitor.visitSingularFixed64Field(value: self.subjectKey, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -347,6 +368,8 @@ nonisolated extension WireCellPartial: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.studies != rhs.studies {return false}
     if lhs.subjects != rhs.subjects {return false}
     if lhs.statistics != rhs.statistics {return false}
+    if lhs.studyKey != rhs.studyKey {return false}
+    if lhs.subjectKey != rhs.subjectKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -31,27 +31,34 @@ public struct NumericPartial: Sendable, Hashable {
     public var count: Int64 = 0
     public var sum: Int128 = 0
     public var sumOfSquares: Int128 = 0
+    /// The cell key of the values: the sum, modulo 2^64, of the record keys of the records
+    /// whose non-null value is counted (persons for a subject-level attribute, studies for a
+    /// study-level one). It seeds the noise on these sums (docs/PRIVACY.md, "Cell keys").
+    public var key: UInt64 = 0
 
     public init() {}
 
-    public init(count: Int64, sum: Int128, sumOfSquares: Int128) {
+    public init(count: Int64, sum: Int128, sumOfSquares: Int128, key: UInt64 = 0) {
         self.count = count
         self.sum = sum
         self.sumOfSquares = sumOfSquares
+        self.key = key
     }
 
     @inline(__always)
-    mutating func add(_ value: Int64) {
+    mutating func add(_ value: Int64, key recordKey: UInt64) {
         count += 1
         let wide = Int128(value)
         sum += wide
         sumOfSquares += wide * wide
+        key &+= recordKey
     }
 
     public mutating func merge(_ other: NumericPartial) {
         count += other.count
         sum += other.sum
         sumOfSquares += other.sumOfSquares
+        key &+= other.key
     }
 
     /// The mean, or nil without values.
@@ -86,21 +93,30 @@ public struct CellPartial: Sendable, Hashable {
     public var subjects: Int64 = 0
     /// One entry per attribute of ``Query/statisticAttributes``.
     public var statistics: [NumericPartial]
+    /// Cell keys (docs/PRIVACY.md, "Cell keys"): the sums, modulo 2^64, of the record keys of
+    /// the studies and of the distinct persons counted. They add up along the tree like the
+    /// counts, so the origin holds the key of the federation total.
+    public var studyKey: UInt64 = 0
+    public var subjectKey: UInt64 = 0
 
     public init(statisticCount: Int) {
         statistics = Array(repeating: NumericPartial(), count: statisticCount)
     }
 
-    public init(studies: Int64, subjects: Int64, statistics: [NumericPartial]) {
+    public init(studies: Int64, subjects: Int64, statistics: [NumericPartial], studyKey: UInt64 = 0, subjectKey: UInt64 = 0) {
         self.studies = studies
         self.subjects = subjects
         self.statistics = statistics
+        self.studyKey = studyKey
+        self.subjectKey = subjectKey
     }
 
     public mutating func merge(_ other: CellPartial) {
         precondition(statistics.count == other.statistics.count, "partials of different queries cannot merge")
         studies += other.studies
         subjects += other.subjects
+        studyKey &+= other.studyKey
+        subjectKey &+= other.subjectKey
         for index in statistics.indices { statistics[index].merge(other.statistics[index]) }
     }
 }

@@ -14,6 +14,8 @@ extension QueryPartial {
             wireCell.key = key.map(WireGroupValue.init)
             wireCell.studies = cell.studies
             wireCell.subjects = cell.subjects
+            wireCell.studyKey = cell.studyKey
+            wireCell.subjectKey = cell.subjectKey
             wireCell.statistics = cell.statistics.map(WireNumericPartial.init)
             return wireCell
         }
@@ -50,7 +52,9 @@ extension QueryPartial {
             cells[key] = CellPartial(
                 studies: wireCell.studies,
                 subjects: wireCell.subjects,
-                statistics: wireCell.statistics.map { NumericPartial(count: $0.count, sum: Int128($0.sum), sumOfSquares: Int128($0.sumOfSquares)) }
+                statistics: wireCell.statistics.map { NumericPartial(count: $0.count, sum: Int128($0.sum), sumOfSquares: Int128($0.sumOfSquares), key: $0.key) },
+                studyKey: wireCell.studyKey,
+                subjectKey: wireCell.subjectKey
             )
         }
         self.init(statisticAttributes: wire.statisticAttributes, cells: cells)
@@ -80,6 +84,7 @@ extension WireNumericPartial {
         count = partial.count
         sum = WireInt128Value(partial.sum)
         sumOfSquares = WireInt128Value(partial.sumOfSquares)
+        key = partial.key
     }
 }
 

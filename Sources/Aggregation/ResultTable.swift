@@ -15,31 +15,48 @@ public struct ResultTable: Sendable, Equatable {
     public let rows: [[Value]]
     /// The threshold that was applied.
     public let k: Int
+    /// The standard deviation of the noise on each released count; 0 when values are exact.
+    public let noiseSigma: Double
 
-    public init(columns: [String], rows: [[Value]], k: Int) {
+    public init(columns: [String], rows: [[Value]], k: Int, noiseSigma: Double = 0) {
         self.columns = columns
         self.rows = rows
         self.k = k
+        self.noiseSigma = noiseSigma
     }
+
+    /// Whether released values carry noise.
+    public var isPerturbed: Bool { noiseSigma > 0 }
 
     /// Builds the released table of `query` from a merged partial.
     ///
-    /// Every cell goes through ``DisclosureControl``: a suppressed cell keeps its group
-    /// labels but every aggregate in it, statistics included, becomes the marker. An
-    /// ungrouped query always has its one row, with zero counts if nothing matched.
+    /// Every cell is perturbed (``Perturbation``) and then goes through
+    /// ``DisclosureControl`` on its noisy person count: a suppressed cell keeps its group
+    /// labels but every aggregate in it becomes the marker; a statistic of a released cell
+    /// is shown only when its noisy count of non-null values reaches K too.
     ///
-    /// - Parameter scales: decimal places of each numeric attribute used by the query.
-    public init(query: Query, partial: QueryPartial, scales: [String: Int], disclosure: DisclosureControl) {
-        var cells = partial.cells
-        if query.groupBy.isEmpty, cells[[]] == nil {
-            cells[[]] = CellPartial(statisticCount: partial.statisticAttributes.count)
-        }
-        let statisticIndex = Dictionary(uniqueKeysWithValues: partial.statisticAttributes.enumerated().map { ($1, $0) })
+    /// - Parameters:
+    ///   - cells: the cells to list, in any order (the plan's enumeration), so that which
+    ///     rows appear does not depend on the data; nil lists the cells with data, and the
+    ///     one row of an ungrouped query.
+    ///   - scales: decimal places of each numeric attribute used by the query.
+    public init(
+        query: Query,
+        partial: QueryPartial,
+        cells enumerated: [[GroupValue]]? = nil,
+        scales: [String: Int],
+        disclosure: DisclosureControl,
+        perturbation: Perturbation = .none
+    ) {
+        var keys = enumerated ?? Array(partial.cells.keys)
+        if enumerated == nil, query.groupBy.isEmpty, partial.cells[[]] == nil { keys.append([]) }
+        let attributes = partial.statisticAttributes
+        let statisticIndex = Dictionary(uniqueKeysWithValues: attributes.enumerated().map { ($1, $0) })
         var rows: [[Value]] = []
-        for key in cells.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            let cell = cells[key]!
+        for key in keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            let cell = perturbation.perturb(partial.cells[key] ?? CellPartial(statisticCount: attributes.count), statisticAttributes: attributes)
             var row: [Value] = zip(query.groupBy, key).map { grouping, value in Self.label(value, grouping: grouping) }
-            let decision = disclosure.decide(distinctSubjects: Int(cell.subjects))
+            let decision = disclosure.decide(count: cell.subjects)
             for aggregate in query.aggregates {
                 if case .suppress(let marker) = decision {
                     row.append(.suppressed(marker))
@@ -52,6 +69,10 @@ public struct ResultTable: Sendable, Equatable {
                     row.append(.integer(cell.subjects))
                 case .mean(let attribute), .variance(let attribute), .standardDeviation(let attribute):
                     let statistic = cell.statistics[statisticIndex[attribute]!]
+                    if case .suppress(let marker) = disclosure.decide(count: statistic.count), statistic.count > 0 || perturbation.isPerturbing {
+                        row.append(.suppressed(marker))
+                        continue
+                    }
                     let scale = scales[attribute] ?? 0
                     let value: Double?
                     switch aggregate {
@@ -64,7 +85,7 @@ public struct ResultTable: Sendable, Equatable {
             }
             rows.append(row)
         }
-        self.init(columns: query.columnNames, rows: rows, k: disclosure.k)
+        self.init(columns: query.columnNames, rows: rows, k: disclosure.k, noiseSigma: perturbation.sigma)
     }
 
     /// "[50,60)" for a bin, "<0" below the range, ">=100" at or above it.
@@ -93,12 +114,19 @@ public struct ResultTable: Sendable, Equatable {
 }
 
 extension ResultTable {
-    /// `{"columns": [...], "rows": [[...], ...], "k": K}`, suppressed values as "<K".
+    /// `{"columns": [...], "rows": [[...], ...], "k": K, "perturbed": bool, "noise_sigma": σ}`,
+    /// suppressed values as "<K".
     public func json() -> String {
         var out = "{\"columns\": [" + columns.map(Self.jsonString).joined(separator: ", ") + "], \"rows\": ["
         out += rows.map { row in "[" + row.map(Self.json).joined(separator: ", ") + "]" }.joined(separator: ", ")
-        out += "], \"k\": \(k)}"
+        out += "], \"k\": \(k), \"perturbed\": \(isPerturbed), \"noise_sigma\": \(noiseSigma)}"
         return out
+    }
+
+    /// The footnote that says how values were perturbed, or nil for exact values.
+    public var perturbationNote: String? {
+        guard isPerturbed else { return nil }
+        return "values are perturbed: discrete Gaussian noise of standard deviation \(Self.formatReal(noiseSigma)) on each count (sums scaled to their range), the same for the same records in every query; not rounded"
     }
 
     public func csv() -> String {
@@ -133,6 +161,7 @@ extension ResultTable {
         var output = [line(columns, numeric: numeric), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
         output += cells.map { line($0, numeric: numeric) }
         output.append("(\(rows.count) row\(rows.count == 1 ? "" : "s"); cells with fewer than \(k) persons are shown as <\(k))")
+        if let perturbationNote { output.append("* \(perturbationNote)") }
         return output.joined(separator: "\n") + "\n"
     }
 

@@ -297,8 +297,14 @@ public nonisolated struct WirePolicy: Sendable {
 
   public var maximumCellsPerQuery: UInt32 = 0
 
-  /// When not empty, only these researchers may query the node.
+  /// With researchers_restricted, only these researchers may query the node (none when the
+  /// list is empty); without it, every researcher of the federation may.
   public var allowedResearchers: [String] = []
+
+  /// Standard deviation of the noise this node requires on each released count.
+  public var noiseSigma: Double = 0
+
+  public var researchersRestricted: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -708,7 +714,7 @@ nonisolated extension WireNumericRange: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension WirePolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Policy"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}minimum_cell_size\0\u{3}allowed_query_kinds\0\u{3}maximum_cells_per_query\0\u{3}allowed_researchers\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}minimum_cell_size\0\u{3}allowed_query_kinds\0\u{3}maximum_cells_per_query\0\u{3}allowed_researchers\0\u{3}noise_sigma\0\u{3}researchers_restricted\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -720,6 +726,8 @@ nonisolated extension WirePolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageI
       case 2: try { try decoder.decodeRepeatedEnumField(value: &self.allowedQueryKinds) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.maximumCellsPerQuery) }()
       case 4: try { try decoder.decodeRepeatedStringField(value: &self.allowedResearchers) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.noiseSigma) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.researchersRestricted) }()
       default: break
       }
     }
@@ -738,6 +746,12 @@ nonisolated extension WirePolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageI
     if !self.allowedResearchers.isEmpty {
       try visitor.visitRepeatedStringField(value: self.allowedResearchers, fieldNumber: 4)
     }
+    if self.noiseSigma.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.noiseSigma, fieldNumber: 5)
+    }
+    if self.researchersRestricted != false {
+      try visitor.visitSingularBoolField(value: self.researchersRestricted, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -746,6 +760,8 @@ nonisolated extension WirePolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageI
     if lhs.allowedQueryKinds != rhs.allowedQueryKinds {return false}
     if lhs.maximumCellsPerQuery != rhs.maximumCellsPerQuery {return false}
     if lhs.allowedResearchers != rhs.allowedResearchers {return false}
+    if lhs.noiseSigma != rhs.noiseSigma {return false}
+    if lhs.researchersRestricted != rhs.researchersRestricted {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -125,19 +125,27 @@ public struct CataloguePolicy: Sendable, Equatable {
     public var minimumCellSize: Int
     public var allowedQueryKinds: Set<QueryKind>
     public var maximumCellsPerQuery: Int
-    /// When not empty, only these researchers may query the node; empty allows every
-    /// researcher with a federation certificate (the wire cannot tell empty from absent).
-    public var allowedResearchers: Set<ResearcherID>
+    /// The researchers the node answers: nil, every researcher of the federation; a set, only
+    /// those (an empty set, nobody). An access list never fails open.
+    public var allowedResearchers: Set<ResearcherID>?
+    /// Standard deviation of the noise the node requires on every released count of a query
+    /// it contributes to (docs/PRIVACY.md, "Noise"); 0 accepts exact release under k alone.
+    public var noiseSigma: Double
+
+    /// The largest noise a policy may ask for.
+    public static let noiseSigmaMax = 1000.0
 
     public init(
         minimumCellSize: Int,
         allowedQueryKinds: Set<QueryKind> = Set(QueryKind.allCases),
         maximumCellsPerQuery: Int,
-        allowedResearchers: Set<ResearcherID> = []
+        allowedResearchers: Set<ResearcherID>? = nil,
+        noiseSigma: Double = 0
     ) {
         self.minimumCellSize = minimumCellSize
         self.allowedQueryKinds = allowedQueryKinds
         self.maximumCellsPerQuery = maximumCellsPerQuery
         self.allowedResearchers = allowedResearchers
+        self.noiseSigma = noiseSigma
     }
 }

@@ -51,7 +51,9 @@ extension Catalogue {
         wirePolicy.minimumCellSize = UInt32(clamping: policy.minimumCellSize)
         wirePolicy.allowedQueryKinds = CataloguePolicy.QueryKind.allCases.filter(policy.allowedQueryKinds.contains).map(\.wire)
         wirePolicy.maximumCellsPerQuery = UInt32(clamping: policy.maximumCellsPerQuery)
-        wirePolicy.allowedResearchers = policy.allowedResearchers.sorted().map(\.rawValue)
+        wirePolicy.researchersRestricted = policy.allowedResearchers != nil
+        wirePolicy.allowedResearchers = (policy.allowedResearchers ?? []).sorted().map(\.rawValue)
+        wirePolicy.noiseSigma = policy.noiseSigma
         message.policy = wirePolicy
         message.aggregationPublicKey = Data(aggregationPublicKey)
         message.version = version
@@ -131,6 +133,10 @@ extension Catalogue {
                 throw malformed("allowed researcher: \(error.message)")
             }
         }
+        let sigma = message.policy.noiseSigma
+        guard sigma.isFinite, sigma >= 0, sigma <= CataloguePolicy.noiseSigmaMax else {
+            throw malformed("the policy's noise sigma \(sigma) is not a number from 0 to \(CataloguePolicy.noiseSigmaMax)")
+        }
         // Unknown query kinds (from a newer node) are ignored: this node cannot plan them.
         let kinds = Set(message.policy.allowedQueryKinds.compactMap(CataloguePolicy.QueryKind.init(wire:)))
         self.init(
@@ -146,7 +152,8 @@ extension Catalogue {
                 minimumCellSize: k,
                 allowedQueryKinds: kinds,
                 maximumCellsPerQuery: Int(message.policy.maximumCellsPerQuery),
-                allowedResearchers: researchers
+                allowedResearchers: message.policy.researchersRestricted ? researchers : nil,
+                noiseSigma: sigma
             ),
             aggregationPublicKey: Array(message.aggregationPublicKey),
             version: message.version,

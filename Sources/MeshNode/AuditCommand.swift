@@ -2,47 +2,98 @@ import ArgumentParser
 import Foundation
 
 /// `meshnode audit`: shows a site admin (or the site's data protection officer) every query
-/// plan the node answered, refused or failed, read from the node's own database, so the
-/// answer does not depend on the node running.
+/// plan the node answered, refused or failed, and every researcher submission it released or
+/// refused, read from the node's own database, so the answer does not depend on the node
+/// running; `meshnode audit verify` checks that nobody edited, deleted or reordered records
+/// since they were written.
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Show the node's audit log: every query plan it answered, refused or failed."
+        abstract: "Show or verify the node's audit log: every query plan it answered, refused or failed, and every submission it released or refused.",
+        subcommands: [Show.self, Verify.self],
+        defaultSubcommand: Show.self
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case table, json
     }
 
-    @Option(help: "The node's configuration file.")
-    var config: String
-
-    @Option(
-        help: ArgumentHelp(
-            "Only records at or after this time: an ISO 8601 date-time (2026-11-27T12:00:00Z), a date (2026-11-27, midnight UTC) or a duration before now (15m, 2h, 3d).",
-            valueName: "time"
+    /// `meshnode audit [show]`: the records, as a table or JSON.
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the audit records (the default: `meshnode audit --config ...` is `meshnode audit show --config ...`)."
         )
-    )
-    var since: String?
 
-    @Option(help: "Output format: table or json.")
-    var format: Format = .table
+        @Option(help: "The node's configuration file.")
+        var config: String
 
-    /// A mistyped --since fails here, before anything is opened, with this command's usage.
-    func validate() throws {
-        if let since { _ = try Self.since(parsing: since, now: Date()) }
+        @Option(
+            help: ArgumentHelp(
+                "Only records at or after this time: an ISO 8601 date-time (2026-11-27T12:00:00Z), a date (2026-11-27, midnight UTC) or a duration before now (15m, 2h, 3d).",
+                valueName: "time"
+            )
+        )
+        var since: String?
+
+        @Option(help: "Output format: table or json.")
+        var format: Format = .table
+
+        /// A mistyped --since fails here, before anything is opened, with this command's usage.
+        func validate() throws {
+            if let since { _ = try AuditCommand.since(parsing: since, now: Date()) }
+        }
+
+        func run() throws {
+            var cutoff: Date?
+            if let since { cutoff = try AuditCommand.since(parsing: since, now: Date()) }
+            let node = try NodeConfig.load(path: config)
+            let records = try AuditLog(readingAt: node.databasePath).records(since: cutoff)
+            switch format {
+            case .json:
+                print(try AuditCommand.json(records))
+            case .table:
+                print(AuditCommand.table(records, since: cutoff), terminator: "")
+            }
+        }
     }
 
-    func run() throws {
-        var cutoff: Date?
-        if let since { cutoff = try Self.since(parsing: since, now: Date()) }
-        let node = try NodeConfig.load(path: config)
-        let records = try AuditLog(readingAt: node.databasePath).records(since: cutoff)
-        switch format {
-        case .json:
-            print(try Self.json(records))
-        case .table:
-            print(Self.table(records, since: cutoff), terminator: "")
+    /// `meshnode audit verify`: walks the hash chain of the audit log (read-only) and exits
+    /// 0 when it is intact, 1 naming the first broken record otherwise. The chain head it
+    /// prints is worth keeping elsewhere: a later head that does not extend it means the log
+    /// was truncated or rewritten, which the table alone cannot show.
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check that no audit record was edited, deleted or reordered since it was written; exits 1 naming the first that was."
+        )
+
+        @Option(help: "The node's configuration file.")
+        var config: String
+
+        func run() throws {
+            let node = try NodeConfig.load(path: config)
+            let verification = try AuditLog(readingAt: node.databasePath).verify()
+            let (ok, message) = AuditCommand.describe(verification, node: node.nodeID.description)
+            if ok {
+                print(message)
+            } else {
+                FileHandle.standardError.write(Data((message + "\n").utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    /// The line `meshnode audit verify` prints, and whether the log is intact.
+    static func describe(_ verification: AuditVerification, node: String) -> (intact: Bool, message: String) {
+        switch verification {
+        case .intact(let records, let head):
+            (true, "audit log of \(node) intact: \(records) \(records == 1 ? "record" : "records"), chain head \(head)")
+        case .broken(_, let reason):
+            (false, "audit log of \(node) broken at \(reason)")
+        case .unchained(let records):
+            (
+                false,
+                "audit log of \(node) unchained (written before hash chaining): \(records) \(records == 1 ? "record" : "records") that cannot be verified; open it with the node once to chain it"
+            )
         }
     }
 
@@ -87,14 +138,15 @@ struct AuditCommand: ParsableCommand {
             let window = since.map { " since " + AuditRecord.timeText(milliseconds: AuditRecord.milliseconds($0)) } ?? ""
             return "no audit records\(window)\n"
         }
-        let header = ["time", "query id", "researcher", "origin", "outcome", "cells", "query"]
+        let header = ["time", "kind", "query id", "researcher", "origin", "outcome", "cells", "query"]
         let rows = records.map { record in
             [
                 AuditRecord.timeText(milliseconds: record.timeMilliseconds),
+                record.kind.rawValue,
                 record.queryID,
                 record.researcher,
                 record.origin,
-                record.outcome.reason.map { "\(record.outcome.name): \($0)" } ?? record.outcome.name,
+                record.outcome.text,
                 String(record.cellCount),
                 record.query,
             ].map(oneLine)
@@ -103,7 +155,7 @@ struct AuditCommand: ParsableCommand {
         for row in rows {
             for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
         }
-        let cellsColumn = 5
+        let cellsColumn = 6
         func line(_ values: [String]) -> String {
             values.enumerated().map { index, value in
                 let padding = String(repeating: " ", count: widths[index] - value.count)

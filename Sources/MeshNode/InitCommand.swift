@@ -35,8 +35,10 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Country code for the catalogue, e.g. NL.")
     var country = ""
 
-    @Option(help: "Minimum number of distinct persons behind a released cell.")
-    var k = 5
+    /// 10 by default: with the default noise (σ 4), a cell of one person then reads "<10"
+    /// with probability 98.3% (docs/PRIVACY.md, "Threshold").
+    @Option(help: "Minimum number of distinct persons behind a released cell (compared with the noisy count).")
+    var k = 10
 
     @Option(help: "The node folder to create.")
     var dir: String
@@ -83,8 +85,11 @@ struct InitCommand: ParsableCommand {
         )
         let store = try SiteStore(path: config.databasePath)
         let summary = try store.replaceCases(with: rows, schema: .reference, schemaYAML: Schema.referenceYAML, sourceFile: csv ?? "(none)")
+        try RecordKeyFile.create(directory: dir)
         try SecureFile.writeAtomically(config.yaml(), to: configPath, mode: SecureFile.publicMode)
-        print("created node \(node) in \(dir): \(NodeConfig.fileName), node.crt, node.key, ca.crt, site.sqlite (\(summary.rows) studies of \(summary.subjects) subjects)")
+        print(
+            "created node \(node) in \(dir): \(NodeConfig.fileName), node.crt, node.key, ca.crt, \(RecordKeyFile.fileName), site.sqlite (\(summary.rows) studies of \(summary.subjects) subjects)"
+        )
         print("start it with: meshnode run --config \(configPath)")
     }
 }

@@ -22,6 +22,11 @@ import Yams
 ///   k: 5
 ///   allowed_query_kinds: [count, histogram, statistics]
 ///   max_cells: 10000
+///   noise_sigma: 4
+///   privacy_budget: 20
+///   budget_window_days: 30
+///   max_queries_per_minute: 30
+///   max_queries_per_day: 1000
 /// gossip:
 ///   probe_interval_ms: 1000
 ///   ping_timeout_ms: 500
@@ -47,8 +52,26 @@ struct NodeConfig: Equatable {
         var k = 5
         var allowedQueryKinds: [String] = ["count", "histogram", "statistics"]
         var maxCells = 10_000
-        /// Researcher IDs this node answers; empty means every researcher of the federation.
-        var allowedResearchers: [String] = []
+        /// Researcher IDs this node answers; nil (the setting absent) means every researcher
+        /// of the federation, an empty list means nobody.
+        var allowedResearchers: [String]? = nil
+        /// Standard deviation, in persons, of the discrete Gaussian noise on every released
+        /// count of a query this node contributes to (sums get it times their sensitivity);
+        /// 0 releases exact values under k alone. See docs/PRIVACY.md, "Noise".
+        var noiseSigma: Double = Self.defaultNoiseSigma
+        /// The privacy loss (zero-concentrated DP, rho) one researcher may spend at this node
+        /// per rolling window; nil: unlimited.
+        var privacyBudget: Double? = Self.defaultPrivacyBudget
+        var budgetWindowDays = 30
+        var maxQueriesPerMinute = 30
+        var maxQueriesPerDay = 1000
+
+        static let defaultNoiseSigma = 4.0
+        static let defaultPrivacyBudget: Double? = 20.0
+        static let settings = [
+            "k", "allowed_query_kinds", "max_cells", "allowed_researchers", "noise_sigma", "privacy_budget", "budget_window_days",
+            "max_queries_per_minute", "max_queries_per_day",
+        ]
     }
 
     /// Gossip settings that differ from the defaults (milliseconds and counts).
@@ -137,8 +160,10 @@ struct NodeConfig: Equatable {
             guard let policyMapping = node.mapping else {
                 throw ConfigError(file: file, line: node.mark?.line, "policy must be a mapping")
             }
-            for key in policyMapping.keys where !["k", "allowed_query_kinds", "max_cells", "allowed_researchers"].contains(key.string ?? "") {
-                throw ConfigError(file: file, line: key.mark?.line, "unknown policy setting '\(key.string ?? "?")'")
+            for key in policyMapping.keys where !Policy.settings.contains(key.string ?? "") {
+                throw ConfigError(
+                    file: file, line: key.mark?.line, "unknown policy setting '\(key.string ?? "?")'; known: \(Policy.settings.joined(separator: ", "))"
+                )
             }
             if let k = policyMapping["k"] {
                 guard let value = k.int, value >= 1 else { throw ConfigError(file: file, line: k.mark?.line, "policy.k must be a whole number of at least 1") }
@@ -156,12 +181,34 @@ struct NodeConfig: Equatable {
                 policy.allowedQueryKinds = values
             }
             if let researchers = policyMapping["allowed_researchers"] {
-                let values = researchers.sequence?.compactMap(\.string) ?? []
-                for value in values {
-                    do { _ = try ResearcherID(value) } catch { throw ConfigError(file: file, line: researchers.mark?.line, error.message) }
-                }
-                policy.allowedResearchers = values
+                policy.allowedResearchers = try researcherList(researchers, file: file)
             }
+            if let sigma = policyMapping["noise_sigma"] {
+                guard let value = sigma.float, value.isFinite, value >= 0, value <= 1000 else {
+                    throw ConfigError(file: file, line: sigma.mark?.line, "policy.noise_sigma must be a number from 0 (no noise) to 1000; got '\(sigma.string ?? "?")'")
+                }
+                policy.noiseSigma = value
+            }
+            if let budget = policyMapping["privacy_budget"] {
+                if budget.string == "unlimited" {
+                    policy.privacyBudget = nil
+                } else {
+                    guard let value = budget.float, value.isFinite, value > 0 else {
+                        throw ConfigError(file: file, line: budget.mark?.line, "policy.privacy_budget must be a positive number (rho per window) or 'unlimited'; got '\(budget.string ?? "?")'")
+                    }
+                    policy.privacyBudget = value
+                }
+            }
+            func positive(_ key: String, _ assign: (Int) -> Void) throws(ConfigError) {
+                guard let node = policyMapping[key] else { return }
+                guard let value = node.int, value >= 1 else {
+                    throw ConfigError(file: file, line: node.mark?.line, "policy.\(key) must be a whole number of at least 1; got '\(node.string ?? "?")'")
+                }
+                assign(value)
+            }
+            try positive("budget_window_days") { policy.budgetWindowDays = $0 }
+            try positive("max_queries_per_minute") { policy.maxQueriesPerMinute = $0 }
+            try positive("max_queries_per_day") { policy.maxQueriesPerDay = $0 }
         }
         var gossip = GossipOverrides()
         if let node = mapping["gossip"] {
@@ -236,9 +283,16 @@ struct NodeConfig: Equatable {
             "  allowed_query_kinds: [\(policy.allowedQueryKinds.joined(separator: ", "))]",
             "  max_cells: \(policy.maxCells)",
         ]
-        if !policy.allowedResearchers.isEmpty {
-            lines.append("  allowed_researchers: [\(policy.allowedResearchers.joined(separator: ", "))]")
+        if let researchers = policy.allowedResearchers {
+            lines.append("  allowed_researchers: [\(researchers.joined(separator: ", "))]")
         }
+        lines += [
+            "  noise_sigma: \(Self.number(policy.noiseSigma))",
+            "  privacy_budget: \(policy.privacyBudget.map(Self.number) ?? "unlimited")",
+            "  budget_window_days: \(policy.budgetWindowDays)",
+            "  max_queries_per_minute: \(policy.maxQueriesPerMinute)",
+            "  max_queries_per_day: \(policy.maxQueriesPerDay)",
+        ]
         var gossipLines: [String] = []
         if let value = gossip.probeIntervalMilliseconds { gossipLines.append("  probe_interval_ms: \(value)") }
         if let value = gossip.pingTimeoutMilliseconds { gossipLines.append("  ping_timeout_ms: \(value)") }
@@ -248,6 +302,31 @@ struct NodeConfig: Equatable {
         if let value = gossip.gossipFanout { gossipLines.append("  gossip_fanout: \(value)") }
         if !gossipLines.isEmpty { lines += ["gossip:"] + gossipLines }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A researcher list as the operator wrote it: a YAML list, or one ID alone (read as a
+    /// list of one). Anything else is an error: an access list never fails open.
+    private static func researcherList(_ node: Node, file: String) throws(ConfigError) -> [String] {
+        let items: [Node]
+        switch node {
+        case .sequence(let sequence): items = Array(sequence)
+        case .scalar: items = [node]
+        default:
+            throw ConfigError(file: file, line: node.mark?.line, "policy.allowed_researchers must be a list of researcher IDs (or one ID)")
+        }
+        var values: [String] = []
+        for item in items {
+            guard case .scalar(let scalar) = item else {
+                throw ConfigError(file: file, line: item.mark?.line, "policy.allowed_researchers: each entry must be a researcher ID, not a list or mapping")
+            }
+            do { _ = try ResearcherID(scalar.string) } catch { throw ConfigError(file: file, line: item.mark?.line, "policy.allowed_researchers: \(error.message)") }
+            values.append(scalar.string)
+        }
+        return values
+    }
+
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 
     private static func quoted(_ text: String) -> String {

@@ -1,3 +1,4 @@
+import Aggregation
 import Crypto
 import Foundation
 import MeshCore
@@ -21,6 +22,34 @@ enum AggregationKeyFile {
         let key = Curve25519.KeyAgreement.PrivateKey()
         try SecureFile.writeAtomically(key.rawRepresentation.base64EncodedString() + "\n", to: path, mode: SecureFile.privateMode)
         return key
+    }
+}
+
+/// The node's record-key secret (`record-key.secret`, mode 0600): 32 random bytes under
+/// which every person and study gets its record key (``RecordKeyer``; docs/PRIVACY.md,
+/// "Cell keys"). `meshnode init` creates it; it never leaves the node, and replacing it
+/// changes the noise of every answer, so a researcher could then average the old and the
+/// new answers: keep it with the node's key.
+enum RecordKeyFile {
+    static let fileName = "record-key.secret"
+
+    static func create(directory: String) throws {
+        let path = directory + "/" + fileName
+        guard !SecureFile.exists(path) else { return }
+        var system = SystemRandomNumberGenerator()
+        let secret = (0..<RecordKeyer.secretByteCount).map { _ in UInt8.random(in: 0...255, using: &system) }
+        try SecureFile.writeAtomically(Data(secret).base64EncodedString() + "\n", to: path, mode: SecureFile.privateMode)
+    }
+
+    /// The node's keyer; a folder made before record keys existed gets its secret now.
+    static func loadOrCreate(directory: String) throws -> RecordKeyer {
+        let path = directory + "/" + fileName
+        if !SecureFile.exists(path) { try create(directory: directory) }
+        let text = try SecureFile.read(path).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let raw = Data(base64Encoded: text), raw.count == RecordKeyer.secretByteCount else {
+            throw CommandFailure("'\(path)' is not a base64 record-key secret of \(RecordKeyer.secretByteCount) bytes; restore it from the node's backup")
+        }
+        return RecordKeyer(secret: Array(raw))
     }
 }
 

@@ -64,7 +64,8 @@ final class NodeRuntime: Service, @unchecked Sendable {
         )
         let membership = MembershipShell(instance: instance, transport: transport, logger: logger) { _ in }
 
-        let site = SiteData(snapshot: try SiteStore(path: config.databasePath).loadSnapshot())
+        let recordKeys = try RecordKeyFile.loadOrCreate(directory: config.directory)
+        let site = SiteData(snapshot: try SiteStore(path: config.databasePath).loadSnapshot(keyer: recordKeys))
         let aggregationKey = try AggregationKeyFile.loadOrCreate(directory: config.directory)
         let revocations = RevocationFile(directory: config.directory)
         let heldRevocations = try revocations.verifiedList(ca: credential.caCertificate) ?? .empty
@@ -106,6 +107,8 @@ final class NodeRuntime: Service, @unchecked Sendable {
             catalogues: catalogues,
             site: site,
             policy: config.cataloguePolicy,
+            limits: PrivacyLimits(policy: config.policy),
+            ledger: try PrivacyLedger(path: config.databasePath),
             audit: try AuditLog(path: config.databasePath),
             revocations: heldRevocations,
             logger: logger
@@ -134,7 +137,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
                     if let changed = try? store.importID(), changed != seenImport {
                         seenImport = changed
                         do {
-                            site.replace(with: try store.loadSnapshot())
+                            site.replace(with: try store.loadSnapshot(keyer: recordKeys))
                             try await catalogues.republish()
                         } catch {
                             self.logger.error("cannot reload the site data", metadata: ["reason": "\(error)"])
@@ -311,7 +314,8 @@ extension NodeConfig {
             minimumCellSize: policy.k,
             allowedQueryKinds: Set(policy.allowedQueryKinds.compactMap(CataloguePolicy.QueryKind.init(rawValue:))),
             maximumCellsPerQuery: policy.maxCells,
-            allowedResearchers: Set(policy.allowedResearchers.compactMap { try? ResearcherID($0) })
+            allowedResearchers: policy.allowedResearchers.map { Set($0.compactMap { try? ResearcherID($0) }) },
+            noiseSigma: policy.noiseSigma
         )
     }
 

@@ -23,6 +23,8 @@ actor QueryShell {
     private let catalogues: CatalogueShell
     private let site: SiteData
     private let policy: CataloguePolicy
+    private let limits: PrivacyLimits
+    private let ledger: PrivacyLedger
     private let audit: AuditLog
     private let signer: QueryPlanSigner
     private var verifier: QueryPlanVerifier
@@ -38,6 +40,8 @@ actor QueryShell {
         catalogues: CatalogueShell,
         site: SiteData,
         policy: CataloguePolicy,
+        limits: PrivacyLimits,
+        ledger: PrivacyLedger,
         audit: AuditLog,
         revocations: RevocationList,
         logger: Logger
@@ -48,6 +52,8 @@ actor QueryShell {
         self.catalogues = catalogues
         self.site = site
         self.policy = policy
+        self.limits = limits
+        self.ledger = ledger
         self.audit = audit
         self.signer = try QueryPlanSigner(credential: credential)
         self.verifier = QueryPlanVerifier(caCertificate: credential.caCertificate, revocations: revocations)
@@ -91,6 +97,7 @@ actor QueryShell {
                 random: &random
             )
         } catch {
+            recordSubmission(researcher: researcher, queryID: "-", query: submission.sql, outcome: .refused("planning: \(error.message)"))
             await reply(to: message, status: .invalidRequest, error.message)
             return
         }
@@ -114,6 +121,12 @@ actor QueryShell {
         for node in absent where !released.coverage.accountedFor.contains(node) {
             released.coverage.failed[node] = "not alive in the membership of \(localNode)"
         }
+        recordSubmission(
+            researcher: researcher,
+            queryID: outcome.plan.queryID.description,
+            query: outcome.plan.normalisedQuery,
+            outcome: .released(k: released.table.k, tableDigest: AuditRecord.tableDigest(of: released.table.json()))
+        )
         var response = Envelope()
         response.kind = .querySubmit
         response.body = Data(released.encoded())
@@ -269,27 +282,18 @@ actor QueryShell {
     }
 
     /// Runs the local part: the node's own policy first (a provider never trusts the
-    /// origin's reading of it), then the executor. The audit record is committed before
-    /// the outcome goes back to the coordinator, so before any partial leaves the node.
+    /// origin's reading of it), then the researcher's budget and rates in this node's own
+    /// ledger, then the executor. The audit record is committed before the outcome goes
+    /// back to the coordinator, so before any partial leaves the node.
     private func executeLocally(_ plan: QueryPlan) async -> QueryCoordinator.LocalOutcome {
-        let outcome: QueryCoordinator.LocalOutcome
+        let snapshot = site.snapshot
+        let policy = self.policy
+        // The ledger is charged only for a plan the policy allows (runLocally asks for the
+        // admission only then), and before the executor runs.
+        let admission = plan.refusal(by: policy) == nil ? charge(plan, schema: snapshot.schema) : nil
+        let outcome = await Task.detached { plan.runLocally(on: snapshot, policy: policy) { admission } }.value
         var cells = 0
-        if let reason = policy.refusal(of: plan.query, cellCount: plan.cells.count, researcher: plan.researcher) {
-            outcome = .refused(reason)
-        } else {
-            let snapshot = site.snapshot
-            let limit = policy.maximumCellsPerQuery
-            let executed = await Task.detached { () -> Result<QueryPartial, ExecutionError> in
-                Result { () throws(ExecutionError) in try LocalExecutor(snapshot: snapshot, cellLimit: limit).execute(plan.query) }
-            }.value
-            switch executed {
-            case .success(let partial):
-                outcome = .partial(partial)
-                cells = partial.cells.count
-            case .failure(let error):
-                outcome = .failed("execution failed: \(error.message)")
-            }
-        }
+        if case .partial(let partial) = outcome { cells = partial.cells.count }
         let record = AuditRecord(
             time: Date(),
             queryID: plan.queryID.description,
@@ -313,6 +317,45 @@ actor QueryShell {
             return .failed("the node could not write its audit record")
         }
         return outcome
+    }
+
+    /// The origin's own audit record of a researcher's submission: what it released (K and
+    /// the digest of the released table) or why it refused to plan. Written after the
+    /// release; a failure is logged, since the providers' records of the plan stand.
+    private func recordSubmission(researcher: ResearcherID, queryID: String, query: String, outcome: AuditRecord.Outcome) {
+        let record = AuditRecord(
+            time: Date(), queryID: queryID, researcher: researcher.rawValue, origin: localNode.rawValue, query: query, outcome: outcome, cellCount: 0,
+            kind: .submission
+        )
+        do {
+            try audit.append(record)
+        } catch {
+            logger.error("cannot write the audit record of a submission", metadata: ["query": "\(queryID)", "reason": "\(error)"])
+        }
+    }
+
+    /// Charges the plan's privacy loss to its researcher in this node's ledger; the refusal
+    /// reason (budget or rate) when it is over a limit. A provider whose own policy asks
+    /// for no noise accepts exact release and charges nothing, but its rates still hold.
+    private func charge(_ plan: QueryPlan, schema: Schema) -> String? {
+        let rho = plan.privacyLoss(for: policy, schema: schema)
+        do {
+            let decision = try ledger.admit(
+                researcher: plan.researcher.rawValue,
+                queryID: plan.queryID.description,
+                query: plan.normalisedQuery,
+                rho: rho,
+                nowMilliseconds: UnixMilliseconds.now(),
+                limits: limits
+            )
+            switch decision {
+            case .admitted: return nil
+            case .refused(let reason): return reason
+            }
+        } catch {
+            logger.error("cannot write the privacy ledger; refusing the plan", metadata: ["query": "\(plan.queryID)", "reason": "\(error)"])
+            return "budget: this provider could not record the query in its privacy ledger"
+        }
     }
 
     // MARK: Replies

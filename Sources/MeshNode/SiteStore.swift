@@ -130,9 +130,12 @@ struct SiteStore {
     }
 
     /// Loads the `cases` table into a columnar snapshot for the executor.
-    func loadSnapshot() throws(StoreError) -> ColumnarSnapshot {
+    ///
+    /// - Parameter keyer: the node's record keys, for the noise of federated answers; nil for
+    ///   the site's own exact local queries.
+    func loadSnapshot(keyer: RecordKeyer? = nil) throws(StoreError) -> ColumnarSnapshot {
         let schema = try schema()
-        var builder = ColumnarSnapshotBuilder(schema: schema)
+        var builder = ColumnarSnapshotBuilder(schema: schema, keyer: keyer)
         let keyPosition = schema.attributes.firstIndex { $0.type == .key }!
         do {
             try queue.read { db in

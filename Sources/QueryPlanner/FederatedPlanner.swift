@@ -19,6 +19,9 @@ public enum FederatedPlanner {
         public var scales: [String: Int]
         /// The published k of every target.
         public var thresholds: [NodeID: Int]
+        /// The largest k among every catalogue the origin planned against, targets or not:
+        /// the K of the release (docs/PRIVACY.md, "Threshold").
+        public var strictestK: Int
     }
 
     /// What a federated query may name: the union of the catalogues' attributes. A code is
@@ -107,6 +110,8 @@ public enum FederatedPlanner {
                 thresholds[catalogue.nodeID] = catalogue.policy.minimumCellSize
             }
         }
+        let targetCatalogues = candidates.filter { thresholds[$0.nodeID] != nil }
+        let sigma = targetCatalogues.map(\.policy.noiseSigma).max() ?? 0
         let queryID = QueryID(using: &random)
         let tree = AggregationTree(queryID: queryID.bytes, origin: origin, targets: targets, fanout: fanout)
         let plan = QueryPlan(
@@ -120,9 +125,33 @@ public enum FederatedPlanner {
             fanout: fanout,
             issuedAtMilliseconds: nowMilliseconds,
             deadlineMilliseconds: nowMilliseconds + submission.timeoutMilliseconds,
-            levelMarginMilliseconds: QueryPlan.levelMargin(budgetMilliseconds: submission.timeoutMilliseconds, depth: tree.depth)
+            levelMarginMilliseconds: QueryPlan.levelMargin(budgetMilliseconds: submission.timeoutMilliseconds, depth: tree.depth),
+            noiseSigma: sigma,
+            statisticBounds: statisticBounds(of: query, over: targetCatalogues)
         )
-        return Outcome(plan: plan, pruned: pruned, refused: refused, scales: vocabulary.scales, thresholds: thresholds)
+        return Outcome(
+            plan: plan, pruned: pruned, refused: refused, scales: vocabulary.scales, thresholds: thresholds,
+            strictestK: catalogues.map(\.policy.minimumCellSize).max() ?? 1
+        )
+    }
+
+    /// The bounds providers clamp each statistic attribute to: the union of the ranges the
+    /// targets publish (already rounded outwards to a coarse grid, so they say little about
+    /// any one person), or 0...0 when no target holds a value. Bounds from public catalogues
+    /// keep the noise on sums as small as the federation's data allows without reading it.
+    public static func statisticBounds(of query: Query, over catalogues: [Catalogue]) -> [String: ClosedRange<Int64>] {
+        var bounds: [String: ClosedRange<Int64>] = [:]
+        for attribute in query.statisticAttributes {
+            var union: ClosedRange<Int64>?
+            for catalogue in catalogues {
+                guard let domain = catalogue.attributes.first(where: { $0.name == attribute }),
+                    case .numeric(_, _, let range?) = domain.domain
+                else { continue }
+                union = union.map { min($0.lowerBound, range.lowerBound)...max($0.upperBound, range.upperBound) } ?? range
+            }
+            bounds[attribute] = union ?? 0...0
+        }
+        return bounds
     }
 
     /// The cells of `query` over the catalogues that may contribute: for a categorical

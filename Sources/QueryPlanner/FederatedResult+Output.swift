@@ -5,7 +5,8 @@ import MeshCore
 /// says which nodes it speaks for (DESIGN.md, "Queries": results carry coverage, with
 /// reasons). Node lists are sorted by ID so that the same result always prints the same.
 extension FederatedResult {
-    /// `{"query_id": "...", "columns": [...], "rows": [[...]], "k": K, "coverage":
+    /// `{"query_id": "...", "columns": [...], "rows": [[...]], "k": K, "perturbed": bool,
+    /// "noise_sigma": σ, "coverage":
     /// {"answered": [...], "pruned": {"node": "reason"}, "refused": {...}, "timed_out": [...],
     /// "failed": {...}}}`; values as in ``ResultTable/json()``, suppressed ones as "<K".
     public func json() -> String {
@@ -13,6 +14,7 @@ extension FederatedResult {
         out += ", \"columns\": [" + table.columns.map(ResultTable.jsonString).joined(separator: ", ") + "]"
         out += ", \"rows\": [" + table.rows.map { row in "[" + row.map(ResultTable.json).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
         out += ", \"k\": \(table.k)"
+        out += ", \"perturbed\": \(table.isPerturbed), \"noise_sigma\": \(table.noiseSigma)"
         out += ", \"coverage\": {"
         out += "\"answered\": " + Self.jsonList(coverage.answered)
         out += ", \"pruned\": " + Self.jsonObject(coverage.pruned)

@@ -20,6 +20,7 @@ extension FederatedResult {
             return wireRow
         }
         message.k = Int64(table.k)
+        message.noiseSigma = table.noiseSigma
         message.coverage = coverage.wire
         // Encoding scalars, strings and submessages cannot fail.
         return try! message.serializedBytes()
@@ -53,9 +54,12 @@ extension FederatedResult {
         guard message.k >= 0, message.k <= Int64(Int32.max) else {
             throw QueryPlanRejection(.malformed, "\(what) has k \(message.k); a minimum cell size is from 0 up")
         }
+        guard message.noiseSigma.isFinite, message.noiseSigma >= 0 else {
+            throw QueryPlanRejection(.malformed, "\(what) has noise sigma \(message.noiseSigma)")
+        }
         self.init(
             queryID: queryID,
-            table: ResultTable(columns: message.columns, rows: rows, k: Int(message.k)),
+            table: ResultTable(columns: message.columns, rows: rows, k: Int(message.k), noiseSigma: message.noiseSigma),
             coverage: try Coverage(wire: message.coverage)
         )
     }

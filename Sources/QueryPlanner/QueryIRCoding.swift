@@ -64,7 +64,7 @@ extension Query {
                 "the query groups by \(groupBy.count - binnings) categorical attributes; at most \(QueryParser.maximumCategoricalGroups) are allowed"
             )
         }
-        let filter: Condition? = message.hasFilter ? try Condition(wire: message.filter) : nil
+        let filter: Condition? = message.hasFilter ? try Condition(checkedWire: message.filter) : nil
         self.init(aggregates: aggregates, filter: filter, groupBy: groupBy)
     }
 }
@@ -248,6 +248,26 @@ extension Condition {
                 return operands.reversed()
             }
         }
+    }
+
+    /// Decodes a condition after counting its tests without recursion: a plan from the wire
+    /// is held to the parser's limits before anything recurses over it (the protobuf
+    /// decoder already bounds message nesting, but one chain may hold any number of
+    /// operands, and folds into a tree as deep as it is long).
+    init(checkedWire message: WireQueryIRCondition) throws(QueryPlanRejection) {
+        var pending = [message]
+        var tests = 0
+        while let next = pending.popLast() {
+            switch next.kind {
+            case .conjunction(let chain)?, .disjunction(let chain)?: pending += chain.operands
+            case .negation(let operand)?: pending.append(operand)
+            default: tests += 1
+            }
+            guard tests <= QueryParser.maximumConditions, pending.count <= QueryParser.maximumConditions * 2 else {
+                throw QueryPlanRejection(.malformed, "the query's condition has more than \(QueryParser.maximumConditions) tests")
+            }
+        }
+        try self.init(wire: message)
     }
 
     init(wire message: WireQueryIRCondition) throws(QueryPlanRejection) {

@@ -21,10 +21,20 @@ import MeshCore
 public struct QueryParser {
     public static let maximumCategoricalGroups = 3
     public static let maximumBins = 1000
+    /// Limits that keep every later stage safe: the planner, the wire coding, the executor
+    /// and the normalised text all recurse over the condition tree, whose depth is at most
+    /// the number of tests plus the nesting. A query within them has a tree a few hundred
+    /// levels deep at most; one beyond them gets a positioned error before anything
+    /// recurses, instead of exhausting a node's stack.
+    public static let maximumTextBytes = 256 * 1024
+    public static let maximumConditions = 256
+    public static let maximumNesting = 64
 
     private let vocabulary: QueryVocabulary
     private var tokens: [Token] = []
     private var position = 0
+    private var nesting = 0
+    private var conditions = 0
 
     public init(vocabulary: QueryVocabulary) {
         self.vocabulary = vocabulary
@@ -36,8 +46,16 @@ public struct QueryParser {
     }
 
     public mutating func parse(_ text: String) throws(QueryError) -> Query {
+        guard text.utf8.count <= Self.maximumTextBytes else {
+            throw QueryError(
+                SourceLocation(line: 1, column: 1),
+                "the query has \(text.utf8.count) bytes; at most \(Self.maximumTextBytes) are accepted (split it into smaller queries)"
+            )
+        }
         tokens = try QueryLexer.tokenize(text)
         position = 0
+        nesting = 0
+        conditions = 0
         try expectKeyword("SELECT")
         var aggregates: [Aggregate] = []
         var histogram: (Grouping, SourceLocation)?
@@ -204,10 +222,15 @@ public struct QueryParser {
     }
 
     private mutating func negation() throws(QueryError) -> Condition {
+        let location = current.location
         if consumeKeyword("NOT") {
+            try enter(location)
+            defer { nesting -= 1 }
             return .not(try negation())
         }
         if consumeSymbol("(") {
+            try enter(location)
+            defer { nesting -= 1 }
             let inner = try condition()
             try expectSymbol(")")
             return inner
@@ -215,7 +238,19 @@ public struct QueryParser {
         return try test()
     }
 
+    /// One more level of NOT or parentheses, refused beyond ``maximumNesting``.
+    private mutating func enter(_ location: SourceLocation) throws(QueryError) {
+        nesting += 1
+        guard nesting <= Self.maximumNesting else {
+            throw QueryError(location, "the condition nests NOT and parentheses more than \(Self.maximumNesting) levels deep; simplify it")
+        }
+    }
+
     private mutating func test() throws(QueryError) -> Condition {
+        conditions += 1
+        guard conditions <= Self.maximumConditions else {
+            throw QueryError(current.location, "the condition has more than \(Self.maximumConditions) tests; use IN (...) or BETWEEN, or split the query")
+        }
         let (name, entry, location) = try attribute()
         let operatorToken = current
         if consumeKeyword("IS") {

@@ -567,11 +567,37 @@ public nonisolated struct WireQueryPlan: Sendable {
 
   public var levelMarginMs: Int64 = 0
 
+  /// Standard deviation of the noise on each released count: the largest of the targets'
+  /// published noise_sigma. Each provider refuses a plan below its own and charges its
+  /// researcher's budget from it. 0: exact release.
+  public var noiseSigma: Double = 0
+
+  /// The bounds providers clamp each statistic attribute to before summing (the sensitivity
+  /// the noise is scaled to), sorted by attribute.
+  public var statisticBounds: [WirePlanStatisticBounds] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _query: WireQueryIR? = nil
+}
+
+/// Fixed-point bounds (at the attribute's scale) of one statistic attribute.
+public nonisolated struct WirePlanStatisticBounds: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var attribute: String = String()
+
+  public var lower: Int64 = 0
+
+  public var upper: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct WireSignedQueryPlan: Sendable {
@@ -777,6 +803,9 @@ public nonisolated struct WireFederatedResult: Sendable {
   public var hasCoverage: Bool {self._coverage != nil}
   /// Clears the value of `coverage`. Subsequent reads from it will return its default value.
   public mutating func clearCoverage() {self._coverage = nil}
+
+  /// Standard deviation of the noise on each released count; 0: exact values.
+  public var noiseSigma: Double = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1499,7 +1528,7 @@ nonisolated extension WirePlanDimension: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension WireQueryPlan: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".QueryPlan"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}query_id\0\u{1}researcher\0\u{1}origin\0\u{3}normalised_query\0\u{1}query\0\u{1}dimensions\0\u{1}targets\0\u{1}fanout\0\u{3}issued_at_ms\0\u{3}deadline_ms\0\u{3}level_margin_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}query_id\0\u{1}researcher\0\u{1}origin\0\u{3}normalised_query\0\u{1}query\0\u{1}dimensions\0\u{1}targets\0\u{1}fanout\0\u{3}issued_at_ms\0\u{3}deadline_ms\0\u{3}level_margin_ms\0\u{3}noise_sigma\0\u{3}statistic_bounds\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1518,6 +1547,8 @@ nonisolated extension WireQueryPlan: SwiftProtobuf.Message, SwiftProtobuf._Messa
       case 9: try { try decoder.decodeSingularInt64Field(value: &self.issuedAtMs) }()
       case 10: try { try decoder.decodeSingularInt64Field(value: &self.deadlineMs) }()
       case 11: try { try decoder.decodeSingularInt64Field(value: &self.levelMarginMs) }()
+      case 12: try { try decoder.decodeSingularDoubleField(value: &self.noiseSigma) }()
+      case 13: try { try decoder.decodeRepeatedMessageField(value: &self.statisticBounds) }()
       default: break
       }
     }
@@ -1561,6 +1592,12 @@ nonisolated extension WireQueryPlan: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if self.levelMarginMs != 0 {
       try visitor.visitSingularInt64Field(value: self.levelMarginMs, fieldNumber: 11)
     }
+    if self.noiseSigma.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.noiseSigma, fieldNumber: 12)
+    }
+    if !self.statisticBounds.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.statisticBounds, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1576,6 +1613,48 @@ nonisolated extension WireQueryPlan: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if lhs.issuedAtMs != rhs.issuedAtMs {return false}
     if lhs.deadlineMs != rhs.deadlineMs {return false}
     if lhs.levelMarginMs != rhs.levelMarginMs {return false}
+    if lhs.noiseSigma != rhs.noiseSigma {return false}
+    if lhs.statisticBounds != rhs.statisticBounds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WirePlanStatisticBounds: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PlanStatisticBounds"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}attribute\0\u{1}lower\0\u{1}upper\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.attribute) }()
+      case 2: try { try decoder.decodeSingularSInt64Field(value: &self.lower) }()
+      case 3: try { try decoder.decodeSingularSInt64Field(value: &self.upper) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.attribute.isEmpty {
+      try visitor.visitSingularStringField(value: self.attribute, fieldNumber: 1)
+    }
+    if self.lower != 0 {
+      try visitor.visitSingularSInt64Field(value: self.lower, fieldNumber: 2)
+    }
+    if self.upper != 0 {
+      try visitor.visitSingularSInt64Field(value: self.upper, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WirePlanStatisticBounds, rhs: WirePlanStatisticBounds) -> Bool {
+    if lhs.attribute != rhs.attribute {return false}
+    if lhs.lower != rhs.lower {return false}
+    if lhs.upper != rhs.upper {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1915,7 +1994,7 @@ nonisolated extension WireResultRow: SwiftProtobuf.Message, SwiftProtobuf._Messa
 
 nonisolated extension WireFederatedResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FederatedResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}query_id\0\u{1}columns\0\u{1}rows\0\u{1}k\0\u{1}coverage\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}query_id\0\u{1}columns\0\u{1}rows\0\u{1}k\0\u{1}coverage\0\u{3}noise_sigma\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1928,6 +2007,7 @@ nonisolated extension WireFederatedResult: SwiftProtobuf.Message, SwiftProtobuf.
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.rows) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.k) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._coverage) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.noiseSigma) }()
       default: break
       }
     }
@@ -1953,6 +2033,9 @@ nonisolated extension WireFederatedResult: SwiftProtobuf.Message, SwiftProtobuf.
     try { if let v = self._coverage {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
+    if self.noiseSigma.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.noiseSigma, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1962,6 +2045,7 @@ nonisolated extension WireFederatedResult: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.rows != rhs.rows {return false}
     if lhs.k != rhs.k {return false}
     if lhs._coverage != rhs._coverage {return false}
+    if lhs.noiseSigma != rhs.noiseSigma {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

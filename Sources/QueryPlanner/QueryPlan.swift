@@ -25,6 +25,12 @@ public struct QueryPlan: Sendable, Equatable {
     public var deadlineMilliseconds: Int64
     /// Time each tree level leaves the level above it.
     public var levelMarginMilliseconds: Int64
+    /// Standard deviation of the noise the origin adds to each released count (the largest
+    /// the targets publish); 0 for exact release (docs/PRIVACY.md, "Noise").
+    public var noiseSigma: Double
+    /// Fixed-point bounds each provider clamps statistic values to before summing: the
+    /// sensitivity the origin scales the noise of sums to.
+    public var statisticBounds: [String: ClosedRange<Int64>]
 
     public init(
         queryID: QueryID,
@@ -37,7 +43,9 @@ public struct QueryPlan: Sendable, Equatable {
         fanout: Int,
         issuedAtMilliseconds: Int64,
         deadlineMilliseconds: Int64,
-        levelMarginMilliseconds: Int64
+        levelMarginMilliseconds: Int64,
+        noiseSigma: Double = 0,
+        statisticBounds: [String: ClosedRange<Int64>] = [:]
     ) {
         self.queryID = queryID
         self.researcher = researcher
@@ -50,6 +58,13 @@ public struct QueryPlan: Sendable, Equatable {
         self.issuedAtMilliseconds = issuedAtMilliseconds
         self.deadlineMilliseconds = deadlineMilliseconds
         self.levelMarginMilliseconds = levelMarginMilliseconds
+        self.noiseSigma = noiseSigma
+        self.statisticBounds = statisticBounds
+    }
+
+    /// How the origin perturbs this plan's result.
+    public var perturbation: Perturbation {
+        Perturbation(sigma: noiseSigma, statisticBounds: statisticBounds)
     }
 
     /// The aggregation tree; the origin is its root whether or not it is a target.
@@ -84,6 +99,11 @@ public struct CellSpace: Sendable, Equatable {
 
     public var count: Int {
         dimensions.reduce(1) { product, levels in product.multipliedReportingOverflow(by: levels.count).partialValue }
+    }
+
+    /// Every cell of the space, in no particular order; one empty key for an ungrouped query.
+    public var allCells: [[GroupValue]] {
+        dimensions.reduce([[]]) { prefixes, levels in prefixes.flatMap { prefix in levels.map { prefix + [$0] } } }
     }
 
     /// Whether a cell key lies in the space (a node must not return cells outside it).

@@ -46,6 +46,14 @@ extension QueryPlan {
         message.issuedAtMs = issuedAtMilliseconds
         message.deadlineMs = deadlineMilliseconds
         message.levelMarginMs = levelMarginMilliseconds
+        message.noiseSigma = noiseSigma
+        message.statisticBounds = statisticBounds.keys.sorted().map { attribute in
+            var bounds = WirePlanStatisticBounds()
+            bounds.attribute = attribute
+            bounds.lower = statisticBounds[attribute]!.lowerBound
+            bounds.upper = statisticBounds[attribute]!.upperBound
+            return bounds
+        }
         return message
     }
 
@@ -80,6 +88,23 @@ extension QueryPlan {
         guard message.levelMarginMs >= 0 else {
             throw QueryPlanRejection(.malformed, "\(what) has a negative level margin (\(message.levelMarginMs) ms)")
         }
+        guard message.noiseSigma.isFinite, message.noiseSigma >= 0 else {
+            throw QueryPlanRejection(.malformed, "\(what) has noise sigma \(message.noiseSigma); it must be a finite number of at least 0")
+        }
+        var statisticBounds: [String: ClosedRange<Int64>] = [:]
+        let statisticAttributes = Set(query.statisticAttributes)
+        for bounds in message.statisticBounds {
+            guard statisticAttributes.contains(bounds.attribute) else {
+                throw QueryPlanRejection(.malformed, "\(what) bounds '\(bounds.attribute)', which its query has no statistic of")
+            }
+            guard bounds.lower <= bounds.upper, statisticBounds[bounds.attribute] == nil else {
+                throw QueryPlanRejection(.malformed, "\(what) has bounds [\(bounds.lower), \(bounds.upper)] of '\(bounds.attribute)' that are empty or given twice")
+            }
+            statisticBounds[bounds.attribute] = bounds.lower...bounds.upper
+        }
+        if message.noiseSigma > 0, let unbounded = statisticAttributes.subtracting(statisticBounds.keys).sorted().first {
+            throw QueryPlanRejection(.malformed, "\(what) adds noise but gives no bounds for the statistic of '\(unbounded)'")
+        }
         self.init(
             queryID: queryID,
             researcher: researcher,
@@ -91,7 +116,9 @@ extension QueryPlan {
             fanout: Int(message.fanout),
             issuedAtMilliseconds: message.issuedAtMs,
             deadlineMilliseconds: message.deadlineMs,
-            levelMarginMilliseconds: message.levelMarginMs
+            levelMarginMilliseconds: message.levelMarginMs,
+            noiseSigma: message.noiseSigma,
+            statisticBounds: statisticBounds
         )
     }
 }

@@ -19,7 +19,7 @@ extension CataloguePolicy {
     /// origin checks it against every catalogue when planning, and each provider checks its
     /// own policy again on receipt: a provider never trusts another node's reading of it.
     public func refusal(of query: Query, cellCount: Int, researcher: ResearcherID) -> String? {
-        if !allowedResearchers.isEmpty, !allowedResearchers.contains(researcher) {
+        if let allowedResearchers, !allowedResearchers.contains(researcher) {
             return "policy: researcher \(researcher) is not among the researchers this provider answers"
         }
         let disallowed = query.kinds.subtracting(allowedQueryKinds)

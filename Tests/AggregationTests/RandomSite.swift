@@ -59,8 +59,8 @@ struct RandomSite {
 
     init(rows: [Row]) { self.rows = rows }
 
-    func snapshot() throws -> ColumnarSnapshot {
-        var builder = ColumnarSnapshotBuilder(schema: Self.schema)
+    func snapshot(keyer: RecordKeyer? = nil) throws -> ColumnarSnapshot {
+        var builder = ColumnarSnapshotBuilder(schema: Self.schema, keyer: keyer)
         for row in rows { try builder.append(subject: row.subject, values: row.values) }
         return builder.build()
     }

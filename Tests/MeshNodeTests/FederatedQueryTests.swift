@@ -157,7 +157,8 @@ import Testing
     }
 
     /// A provider crashes (SIGKILL) just before a query: it is reported, and the result is
-    /// that of the seven others, under their largest k (the crashed node had the largest).
+    /// that of the seven others, under the largest k of every node planned for (the crashed
+    /// one, which has the largest, included).
     /// With the default fanout (8) the tree is a star, so the crashed node is a leaf.
     @Test func aCrashedLeafIsReportedAndTheOthersStillCount() async throws {
         let federation = try federation
@@ -167,7 +168,9 @@ import Testing
         print("query with \(victim) crashed just before: \(answer.elapsed); coverage \(answer.coverageText)")
         #expect(answer.failed[victim] != nil || answer.timedOut.contains(victim), "the crashed node is not reported: \(answer.coverageText)")
         #expect(answer.answered == federation.liveNodes, "answered \(answer.answered.sorted()), live \(federation.liveNodes.sorted())")
-        #expect(answer.k == federation.strictestK(of: federation.liveNodes), "K is \(answer.k); the live nodes' largest k is \(federation.strictestK(of: federation.liveNodes))")
+        // K stays that of every provider the origin planned against, the crashed one
+        // included: which providers answer never changes the threshold.
+        #expect(answer.k == federation.strictestK(of: federation.allNodes), "K is \(answer.k); the planned nodes' largest k is \(federation.strictestK(of: federation.allNodes))")
         let problems = try federation.discrepancies(answer, Self.mixedQuestion)
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
@@ -438,8 +441,28 @@ extension FederatedQueryTests {
             ])
             var yaml = try String(contentsOfFile: mesh.config(site.name), encoding: .utf8)
             guard yaml.contains("\n  k: \(site.k)\n") else { throw TestSupportError("\(site.name)'s node.yaml does not set k: \(site.k):\n\(yaml)") }
+            yaml = try exactRelease(yaml)
             yaml += "gossip:\n" + MeshFormationTests.gossip.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)\n" }.joined()
             try yaml.write(toFile: mesh.config(site.name), atomically: true, encoding: .utf8)
+        }
+
+        /// This suite checks the tree, the threshold and the arithmetic against an exact
+        /// oracle, so its sites release exact values under k alone (noise_sigma 0) and set no
+        /// budget; the noise and the budgets have suites of their own
+        /// (DisclosureAttackTests, PrivacyLedgerTests).
+        static func exactRelease(_ yaml: String) throws -> String {
+            var lines = yaml.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let replacements = [
+                "  noise_sigma:": "  noise_sigma: 0", "  privacy_budget:": "  privacy_budget: unlimited",
+                "  max_queries_per_minute:": "  max_queries_per_minute: 100000", "  max_queries_per_day:": "  max_queries_per_day: 1000000",
+            ]
+            for (prefix, line) in replacements {
+                guard let index = lines.firstIndex(where: { $0.hasPrefix(prefix) }) else {
+                    throw TestSupportError("node.yaml has no line starting '\(prefix)':\n\(yaml)")
+                }
+                lines[index] = line
+            }
+            return lines.joined(separator: "\n")
         }
 
         @discardableResult
@@ -503,7 +526,11 @@ extension FederatedQueryTests {
         /// Differences between `answer` and the oracle over the sites that answered, released
         /// under the largest k among them.
         func discrepancies(_ answer: Answer, _ question: Question) throws -> [String] {
-            let k = strictestK(of: answer.answered)
+            // K is the largest k of every provider the origin planned against: all but those
+            // it did not see alive.
+            let planned = answer.answered.union(answer.pruned.keys).union(answer.refused.keys).union(answer.timedOut)
+                .union(answer.failed.filter { !$0.value.hasPrefix("not alive in the membership") }.keys)
+            let k = strictestK(of: planned)
             var problems: [String] = []
             if answer.k != k { problems.append("K is \(answer.k); the largest k of the answering nodes \(answer.answered.sorted()) is \(k)") }
             let cells = try oracle.cells(question, sites: answer.answered)
@@ -579,6 +606,9 @@ extension FederatedQueryTests {
         let timedOut: Set<String>
         let failed: [String: String]
         let origin: String
+        /// Whether the released values carry noise, and its standard deviation on a count.
+        let perturbed: Bool
+        let noiseSigma: Double
         var elapsed: Duration = .zero
 
         private struct Wire: Decodable {
@@ -593,6 +623,8 @@ extension FederatedQueryTests {
             let columns: [String]
             let rows: [[Value]]
             let k: Int
+            let perturbed: Bool?
+            let noise_sigma: Double?
             let coverage: Coverage?
         }
 
@@ -609,6 +641,8 @@ extension FederatedQueryTests {
             columns = wire.columns
             rows = wire.rows
             k = wire.k
+            perturbed = wire.perturbed ?? false
+            noiseSigma = wire.noise_sigma ?? 0
             answered = Set(wire.coverage?.answered ?? [])
             pruned = wire.coverage?.pruned ?? [:]
             refused = wire.coverage?.refused ?? [:]
@@ -700,6 +734,13 @@ extension FederatedQueryTests {
         case mean(String, scale: Int)
         case variance(String, scale: Int)
         case standardDeviation(String, scale: Int)
+
+        var isStatistic: Bool {
+            switch self {
+            case .studies, .subjects: false
+            default: true
+            }
+        }
 
         var columnName: String {
             switch self {
@@ -869,11 +910,16 @@ extension FederatedQueryTests {
                     problems.append("missing cell \(cell.groups) (oracle: \(cell.studies) studies, \(cell.subjects) subjects)")
                     continue
                 }
-                let released = cell.subjects == 0 || cell.subjects >= k
+                let released = cell.subjects >= k
                 for (aggregate, value) in zip(question.aggregates, values) {
                     let label = "cell \(cell.groups) \(aggregate.columnName)"
                     guard released else {
                         if value != marker { problems.append("\(label): \(value), expected \(marker) (\(cell.subjects) subjects < K=\(k))") }
+                        continue
+                    }
+                    // A statistic over fewer than K non-null values is suppressed on its own.
+                    if aggregate.isStatistic, let count = cell.statistic?.count, count > 0, count < k {
+                        if value != marker { problems.append("\(label): \(value), expected \(marker) (\(count) values < K=\(k))") }
                         continue
                     }
                     switch aggregate {
@@ -890,8 +936,10 @@ extension FederatedQueryTests {
                     }
                 }
             }
-            for key in Set(actual.keys).subtracting(expectedKeys) {
-                problems.append("extra cell \(key): \(actual[key]!) (the oracle has no rows there)")
+            // Cells the plan enumerated without data read "<K", like any cell below K: a true
+            // zero must look like a few.
+            for key in Set(actual.keys).subtracting(expectedKeys) where actual[key]!.contains(where: { $0 != marker }) {
+                problems.append("extra cell \(key): \(actual[key]!) (the oracle has no rows there, so every value should read \(marker))")
             }
             return problems
         }

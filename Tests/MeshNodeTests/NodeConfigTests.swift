@@ -5,16 +5,7 @@ import Testing
 /// and mistakes are refused with the file, the line and the rule broken.
 @Suite struct NodeConfigTests {
     static func text(gossip: [String]) -> String {
-        """
-        node_id: hospital-a
-        listen: 127.0.0.1:7946
-        certificate: node.crt
-        key: node.key
-        ca: ca.crt
-        database: site.sqlite
-        gossip:
-
-        """ + gossip.map { "  \($0)\n" }.joined()
+        MinimalNodeConfig.text(section: "gossip", gossip)
     }
 
     @Test func gossipOverridesReachTheSettingsAndSurviveARewrite() throws {

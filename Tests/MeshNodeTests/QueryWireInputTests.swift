@@ -417,6 +417,11 @@ final class QueryWireFixture: @unchecked Sendable {
             var config = try NodeConfig.load(path: mesh.config(node))
             config.policy.maxCells = maximumCells
             if node == "node-2" { config.policy.allowedResearchers = ["bob"] }
+            // The suite signs plans of its own, without noise; the noise, budgets and rates
+            // are not what it tests (DisclosureAttackTests and PrivacyLedgerTests do).
+            config.policy.noiseSigma = 0
+            config.policy.privacyBudget = nil
+            config.policy.maxQueriesPerMinute = 100_000
             config.gossip.probeIntervalMilliseconds = 200
             config.gossip.pingTimeoutMilliseconds = 100
             config.gossip.pushPullIntervalMilliseconds = 2000

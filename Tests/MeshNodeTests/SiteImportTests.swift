@@ -135,7 +135,7 @@ import Testing
         #expect(json.status == 0, "\(json.combinedOutput)")
         #expect(
             json.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
-                == #"{"columns": ["sex", "count", "count_distinct_subject", "avg_age_at_diagnosis"], "rows": [["F", 2, 2, 57.6], ["M", "<2", "<2", "<2"]], "k": 2}"#
+                == #"{"columns": ["sex", "count", "count_distinct_subject", "avg_age_at_diagnosis"], "rows": [["F", 2, 2, 57.6], ["M", "<2", "<2", "<2"]], "k": 2, "perturbed": false, "noise_sigma": 0.0}"#
         )
         let csv = try ProcessRunner.run(
             CACommandTests.meshnode,

@@ -136,16 +136,20 @@ import Testing
         #expect(throws: PlanningError.self) { try Self.plan("SELECT COUNT(*) FROM cases", try mesh(), fanout: 0) }
     }
 
-    @Test func releaseAppliesTheStrictestKOfTheContributorsAndReportsEveryone() throws {
-        let outcome = try Self.plan("SELECT COUNT(DISTINCT subject) FROM cases GROUP BY modality", try mesh())
+    /// K is the largest k of every catalogue planned against, never a claim in a partial
+    /// (here 1); every enumerated cell is listed, an empty one (PT) as "<K" like a small one.
+    @Test func releaseAppliesTheStrictestKOfThePlannedCataloguesAndReportsEveryone() throws {
+        var catalogues = try mesh()
+        catalogues.append(try Self.catalogue("strict", codes: ["modality": ["MR"]], policy: CataloguePolicy(minimumCellSize: 10, maximumCellsPerQuery: 500)))
+        let outcome = try Self.plan("SELECT COUNT(DISTINCT subject) FROM cases GROUP BY modality", catalogues)
         let partial = QueryPartial(statisticAttributes: [], cells: [
             [.code("CT")]: CellPartial(studies: 30, subjects: 12, statistics: []),
             [.code("MR")]: CellPartial(studies: 9, subjects: 9, statistics: []),
             [.code("US")]: CellPartial(studies: 2, subjects: 2, statistics: []),
         ])
-        let result = outcome.release(SubtreeResult(partial: partial, coverage: Coverage(answered: [try NodeID("origin"), try NodeID("children")], timedOut: [try NodeID("prostate")]), strictestK: 10))
+        let result = outcome.release(SubtreeResult(partial: partial, coverage: Coverage(answered: [try NodeID("origin"), try NodeID("children")], timedOut: [try NodeID("prostate")]), strictestK: 1))
         #expect(result.table.k == 10)
-        #expect(result.table.rows == [[.text("CT"), .integer(12)], [.text("MR"), .suppressed("<10")], [.text("US"), .suppressed("<10")]])
+        #expect(result.table.rows == [[.text("CT"), .integer(12)], [.text("MR"), .suppressed("<10")], [.text("PT"), .suppressed("<10")], [.text("US"), .suppressed("<10")]])
         #expect(result.coverage.timedOut == [try NodeID("prostate")])
         #expect(result.queryID == outcome.plan.queryID)
     }

@@ -26,6 +26,7 @@ import Testing
         #expect(
             json
                 == #"{"query_id": "00112233445566778899aabbccddeeff", "columns": ["sex", "count_distinct_subject"], "rows": [["F", 120], ["M \"x\"", "<10"]], "k": 10, "#
+                + #""perturbed": false, "noise_sigma": 0.0, "#
                 + #""coverage": {"answered": ["hospital-a", "hospital-b"], "pruned": {"centre-c": "no attribute slice_thickness_mm", "paediatric-d": "lacks code C61"}, "#
                 + #""refused": {}, "timed_out": ["slow-e"], "failed": {"gone-f": "unreachable"}}}"#
         )

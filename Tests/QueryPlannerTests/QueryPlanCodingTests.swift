@@ -57,12 +57,20 @@ import Testing
     }
 
     /// A long chain of ANDs is one message level on the wire, not one per operand, so it
-    /// stays within protobuf's nesting limit.
-    @Test func longConditionChainsRoundTrip() throws {
-        let conditions = (0..<500).map { Condition.comparison("age_at_diagnosis", .notEqual, .number(Decimal($0))) }
-        let chain = conditions.dropFirst().reduce(conditions[0]) { Condition.and($0, $1) }
-        let query = Query(aggregates: [.studyCount], filter: .or(chain, .not(chain)))
-        #expect(try Query(decoding: query.encoded()) == query)
+    /// stays within protobuf's nesting limit; a chain past the parser's limit on tests is
+    /// refused before anything recurses over it.
+    @Test func longConditionChainsRoundTripUpToTheLimit() throws {
+        func query(tests: Int) -> Query {
+            let conditions = (0..<tests / 2).map { Condition.comparison("age_at_diagnosis", .notEqual, .number(Decimal($0))) }
+            let chain = conditions.dropFirst().reduce(conditions[0]) { Condition.and($0, $1) }
+            return Query(aggregates: [.studyCount], filter: .or(chain, .not(chain)))
+        }
+        let longest = query(tests: QueryParser.maximumConditions)
+        #expect(try Query(decoding: longest.encoded()) == longest)
+        let tooLong = query(tests: 8000)
+        #expect { try Query(decoding: tooLong.encoded()) } throws: { error in
+            (error as? QueryPlanRejection)?.message.contains("more than \(QueryParser.maximumConditions) tests") == true
+        }
     }
 
     @Test func planRoundTrips() throws {

@@ -437,16 +437,10 @@ final class QueryMesh {
         event(at: node, query: query) { $0.childUnreachable(childID, reason: reason, nowMilliseconds: now, isReachable: reachable) }
     }
 
-    /// The local part: the node's own policy first, then the executor (QueryShell.executeLocally).
+    /// The local part, as the node runs it (`QueryPlan.runLocally`); simulated nodes keep
+    /// no privacy ledger.
     private func execute(_ plan: QueryPlan, at node: Int) -> QueryCoordinator.LocalOutcome {
-        if let reason = policy(of: node).refusal(of: plan.query, cellCount: plan.cells.count, researcher: plan.researcher) {
-            return .refused(reason)
-        }
-        do {
-            return .partial(try LocalExecutor(snapshot: snapshots[node], cellLimit: policy(of: node).maximumCellsPerQuery).execute(plan.query))
-        } catch {
-            return .failed("execution failed: \(error.message)")
-        }
+        plan.runLocally(on: snapshots[node], policy: policy(of: node)) { nil }
     }
 
     // MARK: - Release and the oracle
@@ -459,25 +453,24 @@ final class QueryMesh {
         }
         let what = "query \(plan.queryID) from node \(origin) (seed \(simulator.seed))"
         let k = released.table.k
-        // No released cell with 0 < subjects < K.
-        if let column = released.table.columns.firstIndex(of: "COUNT(DISTINCT subject)") {
+        // No released cell shows fewer than K persons.
+        if let column = released.table.columns.firstIndex(of: Aggregate.subjectCount.columnName) {
             for row in released.table.rows {
-                if case .integer(let subjects) = row[column], subjects > 0, subjects < Int64(k) {
+                if case .integer(let subjects) = row[column], subjects < Int64(k) {
                     simulator.recordViolation("\(what) released a cell of \(subjects) subjects under K = \(k): \(row)")
                 }
             }
         }
-        // The table's rows are the merged partial's cells in key order (an ungrouped query
-        // always has its one row): every cell of 0 < subjects < K must be suppressed whole.
-        var cells = subtree.partial?.cells ?? [:]
-        if plan.query.groupBy.isEmpty, cells[[]] == nil { cells[[]] = CellPartial(statisticCount: plan.query.statisticAttributes.count) }
-        let keys = cells.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        // The table's rows are the plan's enumerated cells in key order, whatever the data:
+        // every cell of fewer than K persons, empty ones included, must be suppressed whole.
+        let cells = subtree.partial?.cells ?? [:]
+        let keys = plan.cells.allCells.sorted { $0.lexicographicallyPrecedes($1) }
         if keys.count != released.table.rows.count {
-            simulator.recordViolation("\(what) released \(released.table.rows.count) rows for \(keys.count) merged cells")
+            simulator.recordViolation("\(what) released \(released.table.rows.count) rows for \(keys.count) enumerated cells")
         } else {
             for (key, row) in zip(keys, released.table.rows) {
-                let subjects = cells[key]!.subjects
-                guard subjects > 0, subjects < Int64(k) else { continue }
+                let subjects = cells[key]?.subjects ?? 0
+                guard subjects < Int64(k) else { continue }
                 if row.dropFirst(key.count).contains(where: { if case .suppressed = $0 { false } else { true } }) {
                     simulator.recordViolation("\(what) released the cell \(key) of \(subjects) subjects under K = \(k): \(row)")
                 }

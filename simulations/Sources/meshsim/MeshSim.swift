@@ -7,7 +7,7 @@ struct MeshSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meshsim",
         abstract: "Runs the OncoMesh cores as a whole mesh on a virtual clock under seeded faults.",
-        discussion: "Scenarios: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")), or 'standard' for all of them at N = 30, 100 and 1000, or 'readme' to rebuild the charts and the README from the reports under --out."
+        discussion: "Scenarios: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")), or 'standard' for all of them at N = 30, 100 and 1000, or 'readme' to rebuild the charts and the README from the reports under --out, or 'utility' to measure what the noise of released values costs at each --nodes federation size."
     )
 
     @Argument(help: "The scenario to run, 'standard', or 'readme'.")
@@ -31,6 +31,12 @@ struct MeshSim: ParsableCommand {
     @Flag(name: .long, help: "No progress line on standard error.")
     var quiet = false
 
+    @Option(name: .long, help: "utility: the noise σ on a released count.")
+    var sigma: Double = 4
+
+    @Option(name: .long, help: "utility: persons per synthetic site.")
+    var subjects: Int = 2000
+
     func run() throws {
         if scenario == "standard" {
             try StandardSet.run(nodes: [30, 100, 1000], seed: seed, out: out, showProgress: !quiet)
@@ -38,6 +44,11 @@ struct MeshSim: ParsableCommand {
         }
         if scenario == "readme" {
             try StandardSet.summarise(out: out)
+            return
+        }
+        if scenario == "utility" {
+            let figures = try nodes.map { try UtilityStudy.run(sites: $0, sigma: sigma, subjectsPerSite: subjects, seed: seed) }
+            print(UtilityStudy.table(figures, sigma: sigma))
             return
         }
         guard let chosen = Scenario(rawValue: scenario) else {
