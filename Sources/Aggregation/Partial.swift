@@ -121,6 +121,25 @@ public struct CellPartial: Sendable, Hashable {
     }
 }
 
+extension CellPartial {
+    /// The sum of two cells, or nil when a count or sum would overflow.
+    func addingReportingOverflow(_ other: CellPartial) -> CellPartial? {
+        guard statistics.count == other.statistics.count else { return nil }
+        let (studies, o1) = studies.addingReportingOverflow(other.studies)
+        let (subjects, o2) = subjects.addingReportingOverflow(other.subjects)
+        guard !o1, !o2 else { return nil }
+        var statistics: [NumericPartial] = []
+        for (mine, theirs) in zip(self.statistics, other.statistics) {
+            let (count, o3) = mine.count.addingReportingOverflow(theirs.count)
+            let (sum, o4) = mine.sum.addingReportingOverflow(theirs.sum)
+            let (squares, o5) = mine.sumOfSquares.addingReportingOverflow(theirs.sumOfSquares)
+            guard !o3, !o4, !o5 else { return nil }
+            statistics.append(NumericPartial(count: count, sum: sum, sumOfSquares: squares, key: mine.key &+ theirs.key))
+        }
+        return CellPartial(studies: studies, subjects: subjects, statistics: statistics, studyKey: studyKey &+ other.studyKey, subjectKey: subjectKey &+ other.subjectKey)
+    }
+}
+
 /// The partial result of one query: its cells (only those with matching rows), keyed by
 /// their group values. Merging is associative and commutative, with the empty partial as
 /// identity.
@@ -143,6 +162,24 @@ public struct QueryPartial: Sendable, Hashable {
                 cells[key] = cell
             }
         }
+    }
+
+    /// Merges `other` unless a sum would leave its integer type; then nothing changes and
+    /// the result is false. A parent merging what its children sent uses this, so that no
+    /// value a member sends can trap the node (docs/PRIVACY.md, "Partials from members").
+    public mutating func mergeReportingOverflow(_ other: QueryPartial) -> Bool {
+        guard statisticAttributes == other.statisticAttributes else { return false }
+        var result = self
+        for (key, cell) in other.cells {
+            guard let existing = result.cells[key] else {
+                result.cells[key] = cell
+                continue
+            }
+            guard let sum = existing.addingReportingOverflow(cell) else { return false }
+            result.cells[key] = sum
+        }
+        self = result
+        return true
     }
 
     public func merged(with other: QueryPartial) -> QueryPartial {

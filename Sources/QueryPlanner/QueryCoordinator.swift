@@ -125,8 +125,8 @@ public struct QueryCoordinator: Sendable {
         guard case .running(var running) = state, running.pending.remove(child) != nil else { return [] }
         if let problem = problem(with: result, from: child) {
             running.result.coverage.failed[child] = "answered with an invalid result: \(problem)"
-        } else {
-            running.result.merge(result)
+        } else if !running.result.mergeReportingOverflow(result) {
+            running.result.coverage.failed[child] = "answered with an invalid result: its values overflow the sums of the others"
         }
         state = .running(running)
         return answerIfComplete()
@@ -206,8 +206,16 @@ public struct QueryCoordinator: Sendable {
             for key in partial.cells.keys where key.count != plan.query.groupBy.count {
                 return "its partial has a cell with \(key.count) group values; the query groups by \(plan.query.groupBy.count)"
             }
-            for cell in partial.cells.values where cell.statistics.count != plan.query.statisticAttributes.count {
-                return "its partial has a cell with \(cell.statistics.count) statistics"
+            for (key, cell) in partial.cells {
+                if cell.statistics.count != plan.query.statisticAttributes.count {
+                    return "its partial has a cell with \(cell.statistics.count) statistics"
+                }
+                if !plan.cells.contains(key) {
+                    return "its partial has the cell \(key), which the plan does not enumerate"
+                }
+                if let problem = PartialLimits.problem(with: cell, attributes: plan.query.statisticAttributes, bounds: plan.statisticBounds) {
+                    return "its cell \(key) \(problem)"
+                }
             }
         }
         let subtree = Set(tree.descendants(of: child)).union([child])

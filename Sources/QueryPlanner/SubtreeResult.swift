@@ -16,6 +16,20 @@ public struct SubtreeResult: Sendable, Equatable {
         self.strictestK = strictestK
     }
 
+    /// Merges another subtree's result into this one unless a sum would overflow; then this
+    /// result is unchanged and the answer is false.
+    public mutating func mergeReportingOverflow(_ other: SubtreeResult) -> Bool {
+        if var mine = partial, let theirs = other.partial {
+            guard mine.mergeReportingOverflow(theirs) else { return false }
+            partial = mine
+        } else if partial == nil {
+            partial = other.partial
+        }
+        coverage.merge(other.coverage)
+        strictestK = max(strictestK, other.strictestK)
+        return true
+    }
+
     /// Merges another subtree's result into this one; partials merge exactly.
     public mutating func merge(_ other: SubtreeResult) {
         switch (partial, other.partial) {

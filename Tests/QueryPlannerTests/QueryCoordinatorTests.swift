@@ -44,6 +44,54 @@ import Testing
         #expect(leaf.deadlinePassed().isEmpty, "a finished coordinator ignores later events")
     }
 
+    /// Members that send cells the plan never enumerated, counts no federation holds, or
+    /// values that would overflow the sum are refused by name; the others still count and
+    /// nothing traps (docs/PRIVACY.md, "Partials from members").
+    @Test func hostilePartialsAreRefusedWithTheirSenderNamed() throws {
+        let statistics = Query(aggregates: [.subjectCount, .mean("age")], groupBy: [.attribute("modality")])
+        var plan = Self.plan(targets: Array(Self.nodes[0..<5]), fanout: 4, query: statistics)
+        plan.statisticBounds = ["age": 0...1200]
+        var root = QueryCoordinator(plan: plan, localNode: Self.nodes[0], localMinimumCellSize: 5)
+        _ = root.start(nowMilliseconds: 1_000_000, isReachable: { _ in true })
+        func cell(_ studies: Int64, _ subjects: Int64, values: Int64 = 1, sum: Int128 = 600) -> CellPartial {
+            CellPartial(studies: studies, subjects: subjects, statistics: [NumericPartial(count: values, sum: sum, sumOfSquares: sum * sum / Int128(max(1, values)))])
+        }
+        let honest = QueryPartial(statisticAttributes: ["age"], cells: [[.code("CT")]: cell(3, 2)])
+        _ = root.localExecutionFinished(.partial(honest))
+        let children = plan.tree.children(of: Self.nodes[0])
+        #expect(children.count == 4)
+        let hostile: [QueryPartial] = [
+            QueryPartial(statisticAttributes: ["age"], cells: [[.code("PT")]: cell(3, 3)]),
+            QueryPartial(statisticAttributes: ["age"], cells: [[.code("CT")]: cell(.max, .max)]),
+            QueryPartial(statisticAttributes: ["age"], cells: [[.code("MR")]: cell(10, 10, values: 2, sum: 1_000_000)]),
+        ]
+        for (child, partial) in zip(children, hostile) {
+            _ = root.childAnswered(child, SubtreeResult(partial: partial, coverage: Coverage(answered: [child]), strictestK: 1))
+        }
+        let answer = root.childAnswered(children[3], SubtreeResult(partial: honest, coverage: Coverage(answered: [children[3]]), strictestK: 5))
+        guard case .answer(let result)? = answer.first else {
+            Issue.record("the root did not answer: \(answer)")
+            return
+        }
+        #expect(result.coverage.answered == [Self.nodes[0], children[3]])
+        #expect(result.coverage.failed[children[0]]?.contains("which the plan does not enumerate") == true, "\(result.coverage.failed)")
+        #expect(result.coverage.failed[children[1]]?.contains("counts are from 0 to") == true, "\(result.coverage.failed)")
+        #expect(result.coverage.failed[children[2]]?.contains("sums age to 1000000") == true, "\(result.coverage.failed)")
+        #expect(result.partial == QueryPartial(statisticAttributes: ["age"], cells: [[.code("CT")]: cell(6, 4, values: 2, sum: 1200)]))
+    }
+
+    /// Sums that fit one by one but overflow together are refused, not trapped on.
+    @Test func aMergeThatWouldOverflowIsRefused() {
+        var total = QueryPartial(statisticAttributes: [], cells: [[.code("CT")]: CellPartial(studies: .max - 1, subjects: 1, statistics: [])])
+        let before = total
+        let overflowing = total.mergeReportingOverflow(QueryPartial(statisticAttributes: [], cells: [[.code("CT")]: CellPartial(studies: 2, subjects: 1, statistics: [])]))
+        #expect(!overflowing)
+        #expect(total == before)
+        let fitting = total.mergeReportingOverflow(QueryPartial(statisticAttributes: [], cells: [[.code("MR")]: CellPartial(studies: 2, subjects: 1, statistics: [])]))
+        #expect(fitting)
+        #expect(total.cells.count == 2)
+    }
+
     @Test func theRootForwardsToItsChildrenAndWaitsForAll() {
         let plan = Self.plan(targets: Array(Self.nodes[0..<4]))
         var root = QueryCoordinator(plan: plan, localNode: Self.nodes[0], localMinimumCellSize: 5)
