@@ -91,9 +91,12 @@ struct QueryCommand: AsyncParsableCommand {
             guard case .node(let nodeID) = identity else {
                 throw CommandFailure("\(node) is \(identity), not a node")
             }
+            // Signed for this origin only, under a fresh id: every provider checks it.
+            var random = SystemRandomNumberGenerator()
+            let signed = try submission.signed(for: nodeID, by: credential, nowMilliseconds: UnixMilliseconds.now(), random: &random)
             var request = Envelope()
             request.kind = .querySubmit
-            request.body = Data(submission.encoded())
+            request.body = Data(signed.encoded())
             response = try await transport.exchange(request, to: nodeID, timeout: .milliseconds(submission.timeoutMilliseconds + 5_000))
         } catch let failure as CommandFailure {
             await transport.shutdown()

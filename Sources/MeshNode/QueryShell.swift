@@ -28,6 +28,7 @@ actor QueryShell {
     private let audit: AuditLog
     private let signer: QueryPlanSigner
     private var verifier: QueryPlanVerifier
+    private var submissions: SubmissionVerifier
     private var seen = SeenQueries()
     private var random = SeededRandom.fromSystem()
     private let logger: Logger
@@ -57,12 +58,14 @@ actor QueryShell {
         self.audit = audit
         self.signer = try QueryPlanSigner(credential: credential)
         self.verifier = QueryPlanVerifier(caCertificate: credential.caCertificate, revocations: revocations)
+        self.submissions = SubmissionVerifier(caCertificate: credential.caCertificate, revocations: revocations)
         self.logger = logger
     }
 
     /// A newer revocation list: plans signed by revoked origins are refused from now on.
     func apply(_ revocations: RevocationList) {
         verifier.revocations = revocations
+        submissions.revocations = revocations
     }
 
     // MARK: Researchers
@@ -73,11 +76,31 @@ actor QueryShell {
             await reply(to: message, status: .refused, "queries are submitted with a researcher certificate (from `meshnode ca issue-researcher`); \(message.from) is not a researcher")
             return
         }
-        let submission: QuerySubmission
-        do {
-            submission = try QuerySubmission(decoding: Array(message.envelope.body))
+        // The researcher signs what they ask; the plan carries that signature to every
+        // provider (docs/PRIVACY.md, "Who asked").
+        let signedSubmission: SignedSubmission
+        let submission: ResearcherSubmission
+        do throws(QueryPlanRejection) {
+            signedSubmission = try SignedSubmission(decoding: Array(message.envelope.body))
+            let verified = try submissions.verify(signedSubmission, now: Date())
+            guard verified.researcher == researcher else {
+                throw QueryPlanRejection(.researcherNotVerified, "the submission is signed by researcher \(verified.researcher) but sent over \(researcher)'s connection")
+            }
+            guard verified.submission.origin == localNode else {
+                throw QueryPlanRejection(.researcherNotVerified, "the submission was signed for origin \(verified.submission.origin); this node is \(localNode)")
+            }
+            submission = verified.submission
+            let deadline = submission.issuedAtMilliseconds + submission.timeoutMilliseconds
+            if let replay = seen.admit(submission.queryID, deadlineMilliseconds: deadline, nowMilliseconds: UnixMilliseconds.now()) {
+                throw replay
+            }
         } catch {
-            await reply(to: message, status: .invalidRequest, "not a query submission: \(error.message)")
+            recordSubmission(researcher: researcher, queryID: "-", query: "(unverified submission)", outcome: .refused("submission: \(error.message)"))
+            if error.code == .malformed {
+                await reply(to: message, status: .invalidRequest, "not a query submission: \(error.message)")
+            } else {
+                await reply(to: message, status: .refused, "the query submission was refused: \(error.message)")
+            }
             return
         }
         let live = Set(await membership.livePeers)
@@ -88,16 +111,20 @@ actor QueryShell {
         let absent = known.map(\.nodeID).filter { $0 != localNode && !live.contains($0) }
         let outcome: FederatedPlanner.Outcome
         do {
+            // The query's time counts from the researcher's signature, so that no provider
+            // sees a deadline later than the signed timeout allows.
             outcome = try FederatedPlanner.plan(
-                submission,
+                submission.query,
                 researcher: researcher,
                 origin: localNode,
                 catalogues: usable,
-                nowMilliseconds: UnixMilliseconds.now(),
-                random: &random
+                nowMilliseconds: min(UnixMilliseconds.now(), submission.issuedAtMilliseconds),
+                random: &random,
+                queryID: submission.queryID,
+                signed: signedSubmission
             )
         } catch {
-            recordSubmission(researcher: researcher, queryID: "-", query: submission.sql, outcome: .refused("planning: \(error.message)"))
+            recordSubmission(researcher: researcher, queryID: submission.queryID.description, query: submission.sql, outcome: .refused("planning: \(error.message)"))
             await reply(to: message, status: .invalidRequest, error.message)
             return
         }
@@ -108,7 +135,6 @@ actor QueryShell {
             await reply(to: message, status: .internal, "cannot sign the plan: \(error)")
             return
         }
-        _ = seen.admit(outcome.plan.queryID, deadlineMilliseconds: outcome.plan.deadlineMilliseconds, nowMilliseconds: UnixMilliseconds.now())
         logger.info(
             "query planned",
             metadata: [
@@ -161,6 +187,15 @@ actor QueryShell {
             // The audit records the text; it must be the query that runs.
             guard plan.normalisedQuery == plan.query.normalisedText else {
                 throw QueryPlanRejection(.malformed, "the plan's query text is not the text of its query")
+            }
+            // The researcher named must have signed this very query, id and origin: a node
+            // certificate cannot ask in a researcher's name.
+            let vocabulary = FederatedPlanner.vocabulary(of: await catalogues.catalogues.map(\.catalogue))
+            do {
+                try submissions.check(plan, now: Date()) { sql in try QueryParser.parse(sql, vocabulary: vocabulary) }
+            } catch let rejection {
+                audit(refusalOf: plan, rejection)
+                throw rejection
             }
             if let rejection = seen.admit(plan.queryID, deadlineMilliseconds: plan.deadlineMilliseconds, nowMilliseconds: now) {
                 throw rejection
@@ -317,6 +352,20 @@ actor QueryShell {
             return .failed("the node could not write its audit record")
         }
         return outcome
+    }
+
+    /// A plan refused because its researcher's signature does not hold: recorded, so the
+    /// site sees who tried to ask in whose name.
+    private func audit(refusalOf plan: QueryPlan, _ rejection: QueryPlanRejection) {
+        let record = AuditRecord(
+            time: Date(), queryID: plan.queryID.description, researcher: plan.researcher.rawValue, origin: plan.origin.rawValue, query: plan.normalisedQuery,
+            outcome: .refused("\(rejection.code.rawValue): \(rejection.message)"), cellCount: 0
+        )
+        do {
+            try audit.append(record)
+        } catch {
+            logger.error("cannot write the audit record of a refused plan", metadata: ["query": "\(plan.queryID)", "reason": "\(error)"])
+        }
     }
 
     /// The origin's own audit record of a researcher's submission: what it released (K and

@@ -56,6 +56,9 @@ public enum FederatedPlanner {
 
     /// Plans `submission` for `researcher` at `origin`.
     ///
+    /// - Parameters:
+    ///   - queryID: the id the researcher signed; nil draws one from `random`.
+    ///   - signed: the researcher's signed submission, carried in the plan.
     /// - Parameter catalogues: the verified catalogues of the live members, the origin's own
     ///   included.
     public static func plan(
@@ -64,7 +67,9 @@ public enum FederatedPlanner {
         origin: NodeID,
         catalogues: [Catalogue],
         nowMilliseconds: Int64,
-        random: inout some RandomNumberGenerator
+        random: inout some RandomNumberGenerator,
+        queryID chosenID: QueryID? = nil,
+        signed: SignedSubmission? = nil
     ) throws(PlanningError) -> Outcome {
         let fanout = submission.fanout ?? QuerySubmission.defaultFanout
         guard fanout >= 1, fanout <= QuerySubmission.fanoutMax else {
@@ -112,7 +117,8 @@ public enum FederatedPlanner {
         }
         let targetCatalogues = candidates.filter { thresholds[$0.nodeID] != nil }
         let sigma = targetCatalogues.map(\.policy.noiseSigma).max() ?? 0
-        let queryID = QueryID(using: &random)
+        // A researcher's signed submission fixes the id; otherwise (the simulator) draw one.
+        let queryID = chosenID ?? QueryID(using: &random)
         let tree = AggregationTree(queryID: queryID.bytes, origin: origin, targets: targets, fanout: fanout)
         let plan = QueryPlan(
             queryID: queryID,
@@ -127,7 +133,8 @@ public enum FederatedPlanner {
             deadlineMilliseconds: nowMilliseconds + submission.timeoutMilliseconds,
             levelMarginMilliseconds: QueryPlan.levelMargin(budgetMilliseconds: submission.timeoutMilliseconds, depth: tree.depth),
             noiseSigma: sigma,
-            statisticBounds: statisticBounds(of: query, over: targetCatalogues)
+            statisticBounds: statisticBounds(of: query, over: targetCatalogues),
+            submission: signed
         )
         return Outcome(
             plan: plan, pruned: pruned, refused: refused, scales: vocabulary.scales, thresholds: thresholds,

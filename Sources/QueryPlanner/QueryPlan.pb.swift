@@ -529,58 +529,152 @@ public nonisolated struct WirePlanDimension: Sendable {
   public init() {}
 }
 
-public nonisolated struct WireQueryPlan: Sendable {
+public nonisolated struct WireQueryPlan: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// 16 random bytes.
-  public var queryID: Data = Data()
+  public var queryID: Data {
+    get {_storage._queryID}
+    set {_uniqueStorage()._queryID = newValue}
+  }
 
-  public var researcher: String = String()
+  public var researcher: String {
+    get {_storage._researcher}
+    set {_uniqueStorage()._researcher = newValue}
+  }
 
-  public var origin: String = String()
+  public var origin: String {
+    get {_storage._origin}
+    set {_uniqueStorage()._origin = newValue}
+  }
 
-  public var normalisedQuery: String = String()
+  public var normalisedQuery: String {
+    get {_storage._normalisedQuery}
+    set {_uniqueStorage()._normalisedQuery = newValue}
+  }
 
   public var query: WireQueryIR {
-    get {_query ?? WireQueryIR()}
-    set {_query = newValue}
+    get {_storage._query ?? WireQueryIR()}
+    set {_uniqueStorage()._query = newValue}
   }
   /// Returns true if `query` has been explicitly set.
-  public var hasQuery: Bool {self._query != nil}
+  public var hasQuery: Bool {_storage._query != nil}
   /// Clears the value of `query`. Subsequent reads from it will return its default value.
-  public mutating func clearQuery() {self._query = nil}
+  public mutating func clearQuery() {_uniqueStorage()._query = nil}
 
   /// The cell space: one dimension per grouping of the query.
-  public var dimensions: [WirePlanDimension] = []
+  public var dimensions: [WirePlanDimension] {
+    get {_storage._dimensions}
+    set {_uniqueStorage()._dimensions = newValue}
+  }
 
   /// In the origin's order.
-  public var targets: [String] = []
+  public var targets: [String] {
+    get {_storage._targets}
+    set {_uniqueStorage()._targets = newValue}
+  }
 
-  public var fanout: UInt32 = 0
+  public var fanout: UInt32 {
+    get {_storage._fanout}
+    set {_uniqueStorage()._fanout = newValue}
+  }
 
   /// Unix milliseconds.
-  public var issuedAtMs: Int64 = 0
+  public var issuedAtMs: Int64 {
+    get {_storage._issuedAtMs}
+    set {_uniqueStorage()._issuedAtMs = newValue}
+  }
 
-  public var deadlineMs: Int64 = 0
+  public var deadlineMs: Int64 {
+    get {_storage._deadlineMs}
+    set {_uniqueStorage()._deadlineMs = newValue}
+  }
 
-  public var levelMarginMs: Int64 = 0
+  public var levelMarginMs: Int64 {
+    get {_storage._levelMarginMs}
+    set {_uniqueStorage()._levelMarginMs = newValue}
+  }
 
   /// Standard deviation of the noise on each released count: the largest of the targets'
   /// published noise_sigma. Each provider refuses a plan below its own and charges its
   /// researcher's budget from it. 0: exact release.
-  public var noiseSigma: Double = 0
+  public var noiseSigma: Double {
+    get {_storage._noiseSigma}
+    set {_uniqueStorage()._noiseSigma = newValue}
+  }
 
   /// The bounds providers clamp each statistic attribute to before summing (the sensitivity
   /// the noise is scaled to), sorted by attribute.
-  public var statisticBounds: [WirePlanStatisticBounds] = []
+  public var statisticBounds: [WirePlanStatisticBounds] {
+    get {_storage._statisticBounds}
+    set {_uniqueStorage()._statisticBounds = newValue}
+  }
+
+  /// The researcher's own signed submission, unchanged: every provider checks that the plan
+  /// is the query the researcher signed, at this origin, with this id.
+  public var submission: WireSignedSubmission {
+    get {_storage._submission ?? WireSignedSubmission()}
+    set {_uniqueStorage()._submission = newValue}
+  }
+  /// Returns true if `submission` has been explicitly set.
+  public var hasSubmission: Bool {_storage._submission != nil}
+  /// Clears the value of `submission`. Subsequent reads from it will return its default value.
+  public mutating func clearSubmission() {_uniqueStorage()._submission = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _query: WireQueryIR? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// What a researcher signs with `meshnode query`: the query, a fresh id, when, which node
+/// is asked, and the tree and time it asks for.
+public nonisolated struct WireSubmissionPayload: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sql: String = String()
+
+  /// 16 random bytes: the plan's query id.
+  public var queryID: Data = Data()
+
+  /// Unix milliseconds.
+  public var issuedAtMs: Int64 = 0
+
+  public var origin: String = String()
+
+  /// 0: the origin's default fanout.
+  public var fanout: UInt32 = 0
+
+  public var timeoutMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct WireSignedSubmission: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The exact encoded `SubmissionPayload` that was signed.
+  public var payload: Data = Data()
+
+  /// ECDSA P-256 / SHA-256, DER, over "oncomesh-submission-v1" || 0x00 || payload, by the
+  /// researcher's key.
+  public var signature: Data = Data()
+
+  /// The researcher's certificate first.
+  public var certificateChain: [Data] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// Fixed-point bounds (at the attribute's scale) of one statistic attribute.
@@ -1528,7 +1622,168 @@ nonisolated extension WirePlanDimension: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension WireQueryPlan: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".QueryPlan"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}query_id\0\u{1}researcher\0\u{1}origin\0\u{3}normalised_query\0\u{1}query\0\u{1}dimensions\0\u{1}targets\0\u{1}fanout\0\u{3}issued_at_ms\0\u{3}deadline_ms\0\u{3}level_margin_ms\0\u{3}noise_sigma\0\u{3}statistic_bounds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}query_id\0\u{1}researcher\0\u{1}origin\0\u{3}normalised_query\0\u{1}query\0\u{1}dimensions\0\u{1}targets\0\u{1}fanout\0\u{3}issued_at_ms\0\u{3}deadline_ms\0\u{3}level_margin_ms\0\u{3}noise_sigma\0\u{3}statistic_bounds\0\u{1}submission\0")
+
+  fileprivate class _StorageClass {
+    var _queryID: Data = Data()
+    var _researcher: String = String()
+    var _origin: String = String()
+    var _normalisedQuery: String = String()
+    var _query: WireQueryIR? = nil
+    var _dimensions: [WirePlanDimension] = []
+    var _targets: [String] = []
+    var _fanout: UInt32 = 0
+    var _issuedAtMs: Int64 = 0
+    var _deadlineMs: Int64 = 0
+    var _levelMarginMs: Int64 = 0
+    var _noiseSigma: Double = 0
+    var _statisticBounds: [WirePlanStatisticBounds] = []
+    var _submission: WireSignedSubmission? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _queryID = source._queryID
+      _researcher = source._researcher
+      _origin = source._origin
+      _normalisedQuery = source._normalisedQuery
+      _query = source._query
+      _dimensions = source._dimensions
+      _targets = source._targets
+      _fanout = source._fanout
+      _issuedAtMs = source._issuedAtMs
+      _deadlineMs = source._deadlineMs
+      _levelMarginMs = source._levelMarginMs
+      _noiseSigma = source._noiseSigma
+      _statisticBounds = source._statisticBounds
+      _submission = source._submission
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularBytesField(value: &_storage._queryID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._researcher) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._origin) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._normalisedQuery) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._query) }()
+        case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._dimensions) }()
+        case 7: try { try decoder.decodeRepeatedStringField(value: &_storage._targets) }()
+        case 8: try { try decoder.decodeSingularUInt32Field(value: &_storage._fanout) }()
+        case 9: try { try decoder.decodeSingularInt64Field(value: &_storage._issuedAtMs) }()
+        case 10: try { try decoder.decodeSingularInt64Field(value: &_storage._deadlineMs) }()
+        case 11: try { try decoder.decodeSingularInt64Field(value: &_storage._levelMarginMs) }()
+        case 12: try { try decoder.decodeSingularDoubleField(value: &_storage._noiseSigma) }()
+        case 13: try { try decoder.decodeRepeatedMessageField(value: &_storage._statisticBounds) }()
+        case 14: try { try decoder.decodeSingularMessageField(value: &_storage._submission) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._queryID.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._queryID, fieldNumber: 1)
+      }
+      if !_storage._researcher.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._researcher, fieldNumber: 2)
+      }
+      if !_storage._origin.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._origin, fieldNumber: 3)
+      }
+      if !_storage._normalisedQuery.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._normalisedQuery, fieldNumber: 4)
+      }
+      try { if let v = _storage._query {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if !_storage._dimensions.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._dimensions, fieldNumber: 6)
+      }
+      if !_storage._targets.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._targets, fieldNumber: 7)
+      }
+      if _storage._fanout != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._fanout, fieldNumber: 8)
+      }
+      if _storage._issuedAtMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._issuedAtMs, fieldNumber: 9)
+      }
+      if _storage._deadlineMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._deadlineMs, fieldNumber: 10)
+      }
+      if _storage._levelMarginMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._levelMarginMs, fieldNumber: 11)
+      }
+      if _storage._noiseSigma.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._noiseSigma, fieldNumber: 12)
+      }
+      if !_storage._statisticBounds.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._statisticBounds, fieldNumber: 13)
+      }
+      try { if let v = _storage._submission {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireQueryPlan, rhs: WireQueryPlan) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._queryID != rhs_storage._queryID {return false}
+        if _storage._researcher != rhs_storage._researcher {return false}
+        if _storage._origin != rhs_storage._origin {return false}
+        if _storage._normalisedQuery != rhs_storage._normalisedQuery {return false}
+        if _storage._query != rhs_storage._query {return false}
+        if _storage._dimensions != rhs_storage._dimensions {return false}
+        if _storage._targets != rhs_storage._targets {return false}
+        if _storage._fanout != rhs_storage._fanout {return false}
+        if _storage._issuedAtMs != rhs_storage._issuedAtMs {return false}
+        if _storage._deadlineMs != rhs_storage._deadlineMs {return false}
+        if _storage._levelMarginMs != rhs_storage._levelMarginMs {return false}
+        if _storage._noiseSigma != rhs_storage._noiseSigma {return false}
+        if _storage._statisticBounds != rhs_storage._statisticBounds {return false}
+        if _storage._submission != rhs_storage._submission {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireSubmissionPayload: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SubmissionPayload"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sql\0\u{3}query_id\0\u{3}issued_at_ms\0\u{1}origin\0\u{1}fanout\0\u{3}timeout_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1536,85 +1791,86 @@ nonisolated extension WireQueryPlan: SwiftProtobuf.Message, SwiftProtobuf._Messa
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBytesField(value: &self.queryID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.researcher) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.origin) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.normalisedQuery) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._query) }()
-      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.dimensions) }()
-      case 7: try { try decoder.decodeRepeatedStringField(value: &self.targets) }()
-      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.fanout) }()
-      case 9: try { try decoder.decodeSingularInt64Field(value: &self.issuedAtMs) }()
-      case 10: try { try decoder.decodeSingularInt64Field(value: &self.deadlineMs) }()
-      case 11: try { try decoder.decodeSingularInt64Field(value: &self.levelMarginMs) }()
-      case 12: try { try decoder.decodeSingularDoubleField(value: &self.noiseSigma) }()
-      case 13: try { try decoder.decodeRepeatedMessageField(value: &self.statisticBounds) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.sql) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.queryID) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.issuedAtMs) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.origin) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.fanout) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.timeoutMs) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.sql.isEmpty {
+      try visitor.visitSingularStringField(value: self.sql, fieldNumber: 1)
+    }
     if !self.queryID.isEmpty {
-      try visitor.visitSingularBytesField(value: self.queryID, fieldNumber: 1)
-    }
-    if !self.researcher.isEmpty {
-      try visitor.visitSingularStringField(value: self.researcher, fieldNumber: 2)
-    }
-    if !self.origin.isEmpty {
-      try visitor.visitSingularStringField(value: self.origin, fieldNumber: 3)
-    }
-    if !self.normalisedQuery.isEmpty {
-      try visitor.visitSingularStringField(value: self.normalisedQuery, fieldNumber: 4)
-    }
-    try { if let v = self._query {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    if !self.dimensions.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.dimensions, fieldNumber: 6)
-    }
-    if !self.targets.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.targets, fieldNumber: 7)
-    }
-    if self.fanout != 0 {
-      try visitor.visitSingularUInt32Field(value: self.fanout, fieldNumber: 8)
+      try visitor.visitSingularBytesField(value: self.queryID, fieldNumber: 2)
     }
     if self.issuedAtMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.issuedAtMs, fieldNumber: 9)
+      try visitor.visitSingularInt64Field(value: self.issuedAtMs, fieldNumber: 3)
     }
-    if self.deadlineMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.deadlineMs, fieldNumber: 10)
+    if !self.origin.isEmpty {
+      try visitor.visitSingularStringField(value: self.origin, fieldNumber: 4)
     }
-    if self.levelMarginMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.levelMarginMs, fieldNumber: 11)
+    if self.fanout != 0 {
+      try visitor.visitSingularUInt32Field(value: self.fanout, fieldNumber: 5)
     }
-    if self.noiseSigma.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.noiseSigma, fieldNumber: 12)
-    }
-    if !self.statisticBounds.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.statisticBounds, fieldNumber: 13)
+    if self.timeoutMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeoutMs, fieldNumber: 6)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: WireQueryPlan, rhs: WireQueryPlan) -> Bool {
+  public static func ==(lhs: WireSubmissionPayload, rhs: WireSubmissionPayload) -> Bool {
+    if lhs.sql != rhs.sql {return false}
     if lhs.queryID != rhs.queryID {return false}
-    if lhs.researcher != rhs.researcher {return false}
-    if lhs.origin != rhs.origin {return false}
-    if lhs.normalisedQuery != rhs.normalisedQuery {return false}
-    if lhs._query != rhs._query {return false}
-    if lhs.dimensions != rhs.dimensions {return false}
-    if lhs.targets != rhs.targets {return false}
-    if lhs.fanout != rhs.fanout {return false}
     if lhs.issuedAtMs != rhs.issuedAtMs {return false}
-    if lhs.deadlineMs != rhs.deadlineMs {return false}
-    if lhs.levelMarginMs != rhs.levelMarginMs {return false}
-    if lhs.noiseSigma != rhs.noiseSigma {return false}
-    if lhs.statisticBounds != rhs.statisticBounds {return false}
+    if lhs.origin != rhs.origin {return false}
+    if lhs.fanout != rhs.fanout {return false}
+    if lhs.timeoutMs != rhs.timeoutMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireSignedSubmission: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SignedSubmission"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}payload\0\u{1}signature\0\u{3}certificate_chain\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.payload) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      case 3: try { try decoder.decodeRepeatedBytesField(value: &self.certificateChain) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.payload.isEmpty {
+      try visitor.visitSingularBytesField(value: self.payload, fieldNumber: 1)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 2)
+    }
+    if !self.certificateChain.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.certificateChain, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireSignedSubmission, rhs: WireSignedSubmission) -> Bool {
+    if lhs.payload != rhs.payload {return false}
+    if lhs.signature != rhs.signature {return false}
+    if lhs.certificateChain != rhs.certificateChain {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -31,6 +31,8 @@ public struct QueryPlan: Sendable, Equatable {
     /// Fixed-point bounds each provider clamps statistic values to before summing: the
     /// sensitivity the origin scales the noise of sums to.
     public var statisticBounds: [String: ClosedRange<Int64>]
+    /// The researcher's signed submission, carried unchanged (``SubmissionVerifier``).
+    public var submission: SignedSubmission?
 
     public init(
         queryID: QueryID,
@@ -45,7 +47,8 @@ public struct QueryPlan: Sendable, Equatable {
         deadlineMilliseconds: Int64,
         levelMarginMilliseconds: Int64,
         noiseSigma: Double = 0,
-        statisticBounds: [String: ClosedRange<Int64>] = [:]
+        statisticBounds: [String: ClosedRange<Int64>] = [:],
+        submission: SignedSubmission? = nil
     ) {
         self.queryID = queryID
         self.researcher = researcher
@@ -60,6 +63,7 @@ public struct QueryPlan: Sendable, Equatable {
         self.levelMarginMilliseconds = levelMarginMilliseconds
         self.noiseSigma = noiseSigma
         self.statisticBounds = statisticBounds
+        self.submission = submission
     }
 
     /// How the origin perturbs this plan's result.

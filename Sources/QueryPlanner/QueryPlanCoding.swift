@@ -54,6 +54,7 @@ extension QueryPlan {
             bounds.upper = statisticBounds[attribute]!.upperBound
             return bounds
         }
+        if let submission { message.submission = submission.wire }
         return message
     }
 
@@ -118,7 +119,8 @@ extension QueryPlan {
             deadlineMilliseconds: message.deadlineMs,
             levelMarginMilliseconds: message.levelMarginMs,
             noiseSigma: message.noiseSigma,
-            statisticBounds: statisticBounds
+            statisticBounds: statisticBounds,
+            submission: message.hasSubmission ? SignedSubmission(wire: message.submission) : nil
         )
     }
 }

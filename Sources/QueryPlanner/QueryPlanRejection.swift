@@ -27,6 +27,9 @@ public struct QueryPlanRejection: Error, Sendable, Equatable, CustomStringConver
         case policy
         /// Nothing in the mesh can answer the query.
         case noTargets
+        /// The plan does not carry a valid submission signed by its researcher, or is not the
+        /// query, origin or id the researcher signed.
+        case researcherNotVerified
     }
 
     public let code: Code

@@ -53,7 +53,9 @@ struct QueryWireInputTests {
         targets: [String] = ["node-1"],
         researcher: String = "alice",
         issuedMillisecondsAgo: Int64 = 0,
-        deadlineInMilliseconds: Int64 = 5_000
+        deadlineInMilliseconds: Int64 = 5_000,
+        signedBy signer: String? = nil,
+        signedSQL: String? = nil
     ) throws -> QueryPlan {
         var random = SystemRandomNumberGenerator()
         let queryID = QueryID(using: &random)
@@ -63,6 +65,11 @@ struct QueryWireInputTests {
         let targetIDs = try targets.map { try NodeID($0) }
         let now = UnixMilliseconds.now()
         let tree = AggregationTree(queryID: queryID.bytes, origin: originID, targets: targetIDs, fanout: 8)
+        // What the researcher (alice unless told) signed: this query, id and origin.
+        let submission = try ResearcherSubmission(
+            sql: signedSQL ?? query.normalisedText, queryID: queryID, issuedAtMilliseconds: now - issuedMillisecondsAgo, origin: originID, fanout: 8,
+            timeoutMilliseconds: max(1, issuedMillisecondsAgo + deadlineInMilliseconds)
+        ).signed(by: try fixture.researcher(signer ?? researcher))
         return QueryPlan(
             queryID: queryID,
             researcher: try ResearcherID(researcher),
@@ -74,7 +81,8 @@ struct QueryWireInputTests {
             fanout: 8,
             issuedAtMilliseconds: now - issuedMillisecondsAgo,
             deadlineMilliseconds: now + deadlineInMilliseconds,
-            levelMarginMilliseconds: QueryPlan.levelMargin(budgetMilliseconds: issuedMillisecondsAgo + deadlineInMilliseconds, depth: tree.depth)
+            levelMarginMilliseconds: QueryPlan.levelMargin(budgetMilliseconds: issuedMillisecondsAgo + deadlineInMilliseconds, depth: tree.depth),
+            submission: submission
         )
     }
 
@@ -262,6 +270,59 @@ struct QueryWireInputTests {
         #expect(Set(answeredBy) == Set(Self.nodes), "\(command.standardOutput)")
         let running = fixture.allNodesRunning()
         #expect(running.values.allSatisfy { $0 }, "\(running)")
+    }
+
+    // MARK: 4b. Who asked
+
+    /// A member with a node certificate signs a plan in alice's name: without alice's own
+    /// signature over this query, id and origin, every provider refuses it and records the
+    /// refusal; alice's real queries still work.
+    @Test func aNodeCannotAskInAResearchersName() async throws {
+        let fixture = try Self.fixture
+        var unsignedPlan = try Self.plan(targets: ["node-1", "node-2"])
+        unsignedPlan.submission = nil
+        // Signed by bob, named alice; signed by alice for another query; alice's signature
+        // replayed under a new id; no signature at all.
+        var replayed = try Self.plan(targets: ["node-1"])
+        replayed.queryID = try QueryID(hex: "0123456789abcdef0123456789abcdef")
+        let forgeries: [(QueryPlan, String)] = [
+            (unsignedPlan, "carries no submission signed by them"),
+            (try Self.plan(targets: ["node-1"], signedBy: "bob"), "signed by bob"),
+            (try Self.plan(targets: ["node-1"], signedSQL: "SELECT COUNT(*) FROM cases"), "runs another query than researcher alice signed"),
+            (replayed, "is not the query researcher alice signed"),
+        ]
+        for (plan, reason) in forgeries {
+            let reply = try await Self.send(try Self.signedByProbe(plan).encoded(), to: "node-1")
+            Self.expectRefused(reply, .researcherNotVerified, saying: reason)
+        }
+        let toNode2 = try await Self.send(try Self.signedByProbe(unsignedPlan).encoded(), to: "node-2")
+        Self.expectRefused(toNode2, .researcherNotVerified, saying: "carries no submission signed by them")
+        // Each refusal is in the provider's audit, under the researcher it named.
+        let audit = try ProcessRunner.run(CACommandTests.meshnode, ["audit", "--config", fixture.mesh.config("node-1"), "--format", "json"])
+        let records = try JSONSerialization.jsonObject(with: Data(audit.standardOutput.utf8)) as? [[String: Any]] ?? []
+        let refusals = records.filter { ($0["reason"] as? String)?.hasPrefix("researcherNotVerified:") == true }
+        #expect(refusals.count >= forgeries.count, "\(audit.standardOutput)")
+        #expect(refusals.allSatisfy { $0["researcher"] as? String == "alice" && $0["origin"] as? String == "probe" })
+        // A researcher's own signed query still runs everywhere.
+        let real = try fixture.queryCommand("SELECT COUNT(DISTINCT subject) FROM cases", as: "bob", node: "node-0", json: true)
+        #expect(real.status == 0, "\(real.combinedOutput)")
+        #expect(Set(Self.coverage(real.standardOutput)?["answered"] as? [String] ?? []) == Set(Self.nodes), "\(real.standardOutput)")
+        // The same signed submission sent again to its origin is a replay.
+        var random = SystemRandomNumberGenerator()
+        let signed = try QuerySubmission(sql: "SELECT COUNT(*) FROM cases", timeoutMilliseconds: 5_000)
+            .signed(for: try NodeID("node-0"), by: try fixture.researcher("bob"), nowMilliseconds: UnixMilliseconds.now(), random: &random)
+        let first = try await fixture.submit(signed.encoded(), as: "bob", to: "node-0")
+        #expect(first.status == .ok, "\(first)")
+        let again = try await fixture.submit(signed.encoded(), as: "bob", to: "node-0")
+        #expect(again.status == .refused && again.message.contains("already received"), "\(again)")
+        // Signed for node-0, sent to node-2: refused there.
+        let elsewhere = try await fixture.submit(signed.encoded(), as: "bob", to: "node-2")
+        #expect(elsewhere.status == .refused && elsewhere.message.contains("signed for origin node-0"), "\(elsewhere)")
+        // Alice's own submission over bob's connection: refused.
+        let alices = try QuerySubmission(sql: "SELECT COUNT(*) FROM cases", timeoutMilliseconds: 5_000)
+            .signed(for: try NodeID("node-0"), by: try fixture.researcher("alice"), nowMilliseconds: UnixMilliseconds.now(), random: &random)
+        let overBob = try await fixture.submit(alices.encoded(), as: "bob", to: "node-0")
+        #expect(overBob.status == .refused && overBob.message.contains("sent over bob's connection"), "\(overBob)")
     }
 
     // MARK: 5. A provider's own policy
@@ -545,7 +606,10 @@ final class QueryWireFixture: @unchecked Sendable {
     }
 
     func submit(sql: String, as researcher: String = "alice", to node: String = "node-0") async throws -> WireReply {
-        try await submit(QuerySubmission(sql: sql, timeoutMilliseconds: 5_000).encoded(), as: researcher, to: node)
+        var random = SystemRandomNumberGenerator()
+        let signed = try QuerySubmission(sql: sql, timeoutMilliseconds: 5_000)
+            .signed(for: try NodeID(node), by: try self.researcher(researcher), nowMilliseconds: UnixMilliseconds.now(), random: &random)
+        return try await submit(signed.encoded(), as: researcher, to: node)
     }
 
     /// `meshnode query` as a researcher runs it.

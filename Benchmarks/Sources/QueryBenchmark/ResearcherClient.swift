@@ -11,8 +11,10 @@ import Transport
 final class ResearcherClient: Sendable {
     private let transport: MeshTransport
     private let nodes: [NodeID]
+    private let credential: Credential
 
     init(credential: Credential, addresses: [PeerAddress], eventLoop: any EventLoop, logger: Logger) async throws {
+        self.credential = credential
         transport = try MeshTransport(credential: credential, eventLoop: eventLoop, logger: logger)
         var nodes: [NodeID] = []
         for address in addresses {
@@ -28,7 +30,10 @@ final class ResearcherClient: Sendable {
     func ask(_ sql: String, fanout: Int, at index: Int) async throws -> FederatedResult {
         var request = Envelope()
         request.kind = .querySubmit
-        request.body = Data(QuerySubmission(sql: sql, timeoutMilliseconds: 10_000, fanout: fanout).encoded())
+        var random = SystemRandomNumberGenerator()
+        let signed = try QuerySubmission(sql: sql, timeoutMilliseconds: 10_000, fanout: fanout)
+            .signed(for: nodes[index], by: credential, nowMilliseconds: UnixMilliseconds.now(), random: &random)
+        request.body = Data(signed.encoded())
         let response = try await transport.exchange(request, to: nodes[index], timeout: .seconds(15))
         guard response.status == .ok else {
             throw BenchmarkError("\(nodes[index]) answered \(response.status): \(response.statusMessage)")
