@@ -20,7 +20,9 @@ import GRDB
 enum AuditChain {
     /// The columns a row's hash covers, in the order they are encoded: every stored field
     /// except the chain's own two.
-    static let hashedColumns = ["id", "time_ms", "kind", "query_id", "researcher", "origin", "query", "outcome", "reason", "cells", "k", "table_digest"]
+    static let hashedColumns = [
+        "id", "time_ms", "kind", "query_id", "researcher", "origin", "query", "outcome", "reason", "cells", "k", "table_digest", "researcher_signature",
+    ]
 
     /// `hashedColumns` as a SQL select list.
     static var hashedColumnList: String { hashedColumns.joined(separator: ", ") }

@@ -111,6 +111,10 @@ struct AuditRecord: Sendable, Equatable, Codable {
     /// Cells this node contributed to its partial, or for a released submission the cells
     /// of the released table (0 when refused or failed).
     var cellCount: Int
+    /// The researcher's signed submission the plan carried (base64 of its encoding): proof,
+    /// kept with the record, that the researcher asked this query (docs/PRIVACY.md, "Who
+    /// asked"). Nil for records without one (refusals before it verified).
+    var researcherSignature: String?
 
     /// Lowercase hex SHA-256 of `text`'s UTF-8: the `table_digest` the origin records for the
     /// table it released (the JSON it sent the researcher).
@@ -197,6 +201,7 @@ struct AuditRecord: Sendable, Equatable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case time, kind, queryID = "query_id", researcher, origin, outcome, reason, k, tableDigest = "table_digest", cells, query
+        case researcherSignature = "researcher_signature"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -213,6 +218,7 @@ struct AuditRecord: Sendable, Equatable, Codable {
         try container.encode(outcome.tableDigest, forKey: .tableDigest)
         try container.encode(cellCount, forKey: .cells)
         try container.encode(query, forKey: .query)
+        try container.encode(researcherSignature, forKey: .researcherSignature)
     }
 
     init(from decoder: any Decoder) throws {
@@ -243,12 +249,17 @@ struct AuditRecord: Sendable, Equatable, Codable {
             query: try container.decode(String.self, forKey: .query),
             outcome: outcome,
             cellCount: try container.decode(Int.self, forKey: .cells),
-            kind: kind
+            kind: kind,
+            researcherSignature: try container.decodeIfPresent(String.self, forKey: .researcherSignature)
         )
     }
 
-    init(time: Date, queryID: String, researcher: String, origin: String, query: String, outcome: Outcome, cellCount: Int, kind: Kind = .plan) {
+    init(
+        time: Date, queryID: String, researcher: String, origin: String, query: String, outcome: Outcome, cellCount: Int, kind: Kind = .plan,
+        researcherSignature: String? = nil
+    ) {
         self.kind = kind
+        self.researcherSignature = researcherSignature
         self.time = time
         self.queryID = queryID
         self.researcher = researcher
@@ -302,6 +313,7 @@ struct AuditLog: Sendable {
             cells INTEGER NOT NULL,
             k INTEGER,
             table_digest TEXT,
+            researcher_signature TEXT,
             prev_hash TEXT NOT NULL,
             hash TEXT NOT NULL,
             CHECK ((outcome = 'released') = (k IS NOT NULL AND table_digest IS NOT NULL))
@@ -371,12 +383,12 @@ struct AuditLog: Sendable {
                 let previous = try String.fetchOne(db, sql: "SELECT hash FROM \(Self.table) ORDER BY id DESC LIMIT 1") ?? AuditChain.genesis
                 try db.execute(
                     sql: """
-                        INSERT INTO \(Self.table) (time_ms, kind, query_id, researcher, origin, query, outcome, reason, cells, k, table_digest, prev_hash, hash)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')
+                        INSERT INTO \(Self.table) (time_ms, kind, query_id, researcher, origin, query, outcome, reason, cells, k, table_digest, researcher_signature, prev_hash, hash)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')
                         """,
                     arguments: [
                         record.timeMilliseconds, record.kind.rawValue, record.queryID, record.researcher, record.origin, record.query, record.outcome.name,
-                        record.outcome.reason, record.cellCount, record.outcome.k, record.outcome.tableDigest, previous,
+                        record.outcome.reason, record.cellCount, record.outcome.k, record.outcome.tableDigest, record.researcherSignature, previous,
                     ]
                 )
                 try Self.seal(rowID: db.lastInsertedRowID, previous: previous, db)
@@ -415,8 +427,8 @@ struct AuditLog: Sendable {
             let id: Int64 = row["id"]
             try db.execute(
                 sql: """
-                    INSERT INTO \(staging) (id, time_ms, kind, query_id, researcher, origin, query, outcome, reason, cells, k, table_digest, prev_hash, hash)
-                    VALUES (?, ?, 'plan', ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, '')
+                    INSERT INTO \(staging) (id, time_ms, kind, query_id, researcher, origin, query, outcome, reason, cells, k, table_digest, researcher_signature, prev_hash, hash)
+                    VALUES (?, ?, 'plan', ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, '')
                     """,
                 arguments: [
                     row["id"] as DatabaseValue, row["time_ms"] as DatabaseValue, row["query_id"] as DatabaseValue, row["researcher"] as DatabaseValue,
@@ -452,7 +464,7 @@ struct AuditLog: Sendable {
                 db.clearSchemaCache()
                 guard try db.tableExists(Self.table) else { return [] }
                 let columns = Set(try db.columns(in: Self.table).map(\.name))
-                let newer = columns.contains("kind") ? "kind, k, table_digest" : "'plan' AS kind, NULL AS k, NULL AS table_digest"
+                let newer = columns.contains("kind") ? "kind, k, table_digest, researcher_signature" : "'plan' AS kind, NULL AS k, NULL AS table_digest, NULL AS researcher_signature"
                 let rows = try Row.fetchCursor(
                     db,
                     sql: "SELECT id, time_ms, query_id, researcher, origin, query, outcome, reason, cells, \(newer) FROM \(Self.table) WHERE time_ms >= ? ORDER BY time_ms, id",
@@ -483,7 +495,8 @@ struct AuditLog: Sendable {
                             query: row["query"],
                             outcome: outcome,
                             cellCount: row["cells"],
-                            kind: kind
+                            kind: kind,
+                            researcherSignature: row["researcher_signature"]
                         )
                     )
                 }

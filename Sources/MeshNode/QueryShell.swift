@@ -342,7 +342,8 @@ actor QueryShell {
                 case .failed(let reason): .failed(reason)
                 }
             }(),
-            cellCount: cells
+            cellCount: cells,
+            researcherSignature: plan.submission.map { Data($0.encoded()).base64EncodedString() }
         )
         do {
             try audit.append(record)

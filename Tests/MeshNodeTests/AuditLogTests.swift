@@ -203,7 +203,7 @@ import Testing
         #expect(objects.count == 3)
         #expect(
             objects.allSatisfy {
-                Set($0.keys) == ["time", "kind", "query_id", "researcher", "origin", "outcome", "reason", "k", "table_digest", "cells", "query"]
+                Set($0.keys) == ["time", "kind", "query_id", "researcher", "origin", "outcome", "reason", "k", "table_digest", "cells", "query", "researcher_signature"]
             }
         )
         #expect(objects.allSatisfy { $0["kind"] as? String == "plan" && $0["k"] is NSNull && $0["table_digest"] is NSNull })
@@ -343,9 +343,9 @@ import Testing
         func integer(_ value: Int64) -> [UInt8] { [1] + (0..<8).reversed().map { UInt8(truncatingIfNeeded: UInt64(bitPattern: value) >> UInt64($0 * 8)) } }
         func text(_ value: String) -> [UInt8] { [3] + integer(Int64(value.utf8.count)).dropFirst() + Array(value.utf8) }
         let first = Self.records[0]
-        var bytes = [UInt8](repeating: 0, count: 32) + integer(12).dropFirst()
+        var bytes = [UInt8](repeating: 0, count: 32) + integer(13).dropFirst()
         bytes += integer(1) + integer(Self.noon) + text("plan") + text(first.queryID) + text(first.researcher) + text(first.origin) + text(first.query)
-        bytes += text("answered") + [0] + integer(12) + [0] + [0]
+        bytes += text("answered") + [0] + integer(12) + [0] + [0] + [0]
         let digest = try ProcessRunner.run("openssl", ["dgst", "-sha256", "-r"], input: Data(bytes))
         #expect(digest.status == 0, "\(digest.combinedOutput)")
         let stored = try Self.hashes(database)[0].hash

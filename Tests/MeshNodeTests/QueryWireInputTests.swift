@@ -307,6 +307,12 @@ struct QueryWireInputTests {
         let real = try fixture.queryCommand("SELECT COUNT(DISTINCT subject) FROM cases", as: "bob", node: "node-0", json: true)
         #expect(real.status == 0, "\(real.combinedOutput)")
         #expect(Set(Self.coverage(real.standardOutput)?["answered"] as? [String] ?? []) == Set(Self.nodes), "\(real.standardOutput)")
+        // node-1's record of it keeps bob's signed submission, which still verifies.
+        let after = try ProcessRunner.run(CACommandTests.meshnode, ["audit", "--config", fixture.mesh.config("node-1"), "--format", "json"])
+        let answered = (try JSONSerialization.jsonObject(with: Data(after.standardOutput.utf8)) as? [[String: Any]] ?? []).last { $0["outcome"] as? String == "answered" }
+        let kept = try #require((answered?["researcher_signature"] as? String).flatMap { Data(base64Encoded: $0) }, "\(after.standardOutput)")
+        let proof = try SubmissionVerifier(caCertificate: try fixture.researcher("bob").caCertificate).verify(try SignedSubmission(decoding: Array(kept)), now: Date())
+        #expect(proof.researcher.rawValue == "bob" && proof.submission.sql == "SELECT COUNT(DISTINCT subject) FROM cases")
         // The same signed submission sent again to its origin is a replay.
         var random = SystemRandomNumberGenerator()
         let signed = try QuerySubmission(sql: "SELECT COUNT(*) FROM cases", timeoutMilliseconds: 5_000)
