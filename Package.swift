@@ -1,9 +1,9 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Dependency direction (DESIGN.md, "Layout"):
-//   MeshCore <- {Gossip, Aggregation, Transport} <- QueryPlanner <- MeshNode
-// Gossip, Aggregation and QueryPlanner never import NIO.
+// Dependency direction:
+//   MeshCore <- {Gossip, Aggregation, SecureAggregation, Transport} <- QueryPlanner <- MeshNode
+// Gossip, Aggregation, SecureAggregation and QueryPlanner never import NIO.
 
 let package = Package(
     name: "OncoMesh",
@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Gossip", targets: ["Gossip"]),
         .library(name: "Aggregation", targets: ["Aggregation"]),
         .library(name: "QueryPlanner", targets: ["QueryPlanner"]),
+        .library(name: "SecureAggregation", targets: ["SecureAggregation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -81,11 +82,16 @@ let package = Package(
             exclude: ["Partial.proto"]
         ),
         .target(
+            name: "SecureAggregation",
+            dependencies: ["MeshCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
             name: "QueryPlanner",
             dependencies: [
                 "MeshCore",
                 "Aggregation",
                 "Gossip",
+                "SecureAggregation",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -167,8 +173,14 @@ let package = Package(
             dependencies: ["Aggregation", "MeshCore", "QueryPlanner", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
+            name: "SecureAggregationTests",
+            dependencies: ["SecureAggregation", "MeshCore", "TestSupport"]
+        ),
+        .testTarget(
             name: "QueryPlannerTests",
-            dependencies: ["QueryPlanner", "MeshCore", "Aggregation", "Gossip", "TestSupport", .product(name: "X509", package: "swift-certificates")]
+            dependencies: [
+                "QueryPlanner", "MeshCore", "Aggregation", "Gossip", "SecureAggregation", "TestSupport", .product(name: "X509", package: "swift-certificates"),
+            ]
         ),
         .testTarget(
             name: "MeshNodeTests",
