@@ -60,6 +60,16 @@ actor QueryShell {
         self.verifier = QueryPlanVerifier(caCertificate: credential.caCertificate, revocations: revocations)
         self.submissions = SubmissionVerifier(caCertificate: credential.caCertificate, revocations: revocations)
         self.logger = logger
+        // A restart must not reopen the door to replays: every plan acted on and every
+        // submission planned within the longest deadline is in the audit (committed before
+        // any partial left), so its id is still refused. Its deadline was at most the
+        // longest timeout plus the clock skew after its record.
+        let horizon = QuerySubmission.timeoutMaxMilliseconds + QueryPlanVerifier.clockSkewAllowanceMilliseconds
+        let now = UnixMilliseconds.now()
+        for (text, time) in try audit.queryIDs(sinceMilliseconds: now - horizon) {
+            guard let queryID = try? QueryID(hex: text) else { continue }
+            _ = seen.admit(queryID, deadlineMilliseconds: time + horizon, nowMilliseconds: now)
+        }
     }
 
     /// A newer revocation list: plans signed by revoked origins are refused from now on.

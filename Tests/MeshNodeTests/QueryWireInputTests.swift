@@ -331,6 +331,27 @@ struct QueryWireInputTests {
         #expect(overBob.status == .refused && overBob.message.contains("sent over bob's connection"), "\(overBob)")
     }
 
+    /// A plan node-1 answered is still refused after node-1 restarts: the ids in its audit
+    /// are remembered for as long as any plan could be valid.
+    @Test func aPlanReplayedAfterARestartIsRefused() async throws {
+        let fixture = try Self.fixture
+        let plan = try Self.signedByProbe(try Self.plan(deadlineInMilliseconds: 60_000))
+        let first = try await Self.send(plan.encoded(), to: "node-1")
+        #expect(first.status == .ok, "\(first)")
+        fixture.mesh.processes["node-1"]?.kill()
+        let restarted = Date()
+        try fixture.mesh.start("node-1")
+        let back = await fixture.mesh.wait(for: ["node-1"], timeout: .seconds(15)) { status in
+            status.updatedAt > restarted.addingTimeInterval(0.5) && MeshFormationTests.state(status, of: fixture.probe.rawValue) == "alive"
+        }
+        #expect(back != nil, "node-1 did not see the probe alive after its restart")
+        let replay = try await Self.send(plan.encoded(), to: "node-1")
+        Self.expectRefused(replay, .duplicate, saying: "already received")
+        // A new plan still runs.
+        let fresh = try await Self.send(try Self.signedByProbe(try Self.plan()).encoded(), to: "node-1")
+        #expect(fresh.status == .ok, "\(fresh)")
+    }
+
     // MARK: 5. A provider's own policy
 
     @Test func aProviderRefusesAResearcherItsPolicyExcludes() async throws {
