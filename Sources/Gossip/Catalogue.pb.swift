@@ -342,6 +342,12 @@ public nonisolated struct WireCatalogueDigest: Sendable {
   /// joiner pulls every catalogue it lacks at once instead of waiting for anti-entropy.
   public var wantsDigest: Bool = false
 
+  /// The version of the revocation list the sender holds (0: none). A receiver that holds a
+  /// newer list sends it; one that holds an older list answers with its own digest, so the
+  /// sender sends it. A node that was down when a list was published gets it within one
+  /// anti-entropy round of rejoining.
+  public var revocationVersion: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated struct Entry: Sendable {
@@ -809,7 +815,7 @@ nonisolated extension WireSignedCatalogue: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension WireCatalogueDigest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CatalogueDigest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entries\0\u{3}wants_digest\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entries\0\u{3}wants_digest\0\u{3}revocation_version\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -819,6 +825,7 @@ nonisolated extension WireCatalogueDigest: SwiftProtobuf.Message, SwiftProtobuf.
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.wantsDigest) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.revocationVersion) }()
       default: break
       }
     }
@@ -831,12 +838,16 @@ nonisolated extension WireCatalogueDigest: SwiftProtobuf.Message, SwiftProtobuf.
     if self.wantsDigest != false {
       try visitor.visitSingularBoolField(value: self.wantsDigest, fieldNumber: 2)
     }
+    if self.revocationVersion != 0 {
+      try visitor.visitSingularUInt64Field(value: self.revocationVersion, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireCatalogueDigest, rhs: WireCatalogueDigest) -> Bool {
     if lhs.entries != rhs.entries {return false}
     if lhs.wantsDigest != rhs.wantsDigest {return false}
+    if lhs.revocationVersion != rhs.revocationVersion {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -12,7 +12,8 @@ import Transport
 /// Two paths bring a new version: the membership gossip carries announcements of
 /// (node ID, version), and a node that hears of a newer version pulls it from the announcer,
 /// verifies it and announces it in turn, so news spreads infection-style in O(log N) gossip
-/// rounds. Every `antiEntropyInterval` the node also sends its whole digest to one random
+/// rounds. Every `antiEntropyInterval` the node also sends its whole digest, with the
+/// version of its revocation list, to one random
 /// live member, which pulls whatever the gossip missed; a node that just joined asks its seed
 /// for the seed's digest and pulls everything at once. ``CataloguePulls`` decides what to
 /// pull from whom, and pulls again from another source when a pull brought nothing.
@@ -34,6 +35,9 @@ actor CatalogueShell {
     private let started = ContinuousClock.now
     /// Hands the versions this node now holds to the membership gossip.
     private var announce: @Sendable ([CatalogueDigestEntry]) -> Void = { _ in }
+    /// The signed revocation list in force, as received: what this node hands a peer whose
+    /// digest shows an older one.
+    private var heldRevocations: SignedRevocationList?
 
     init(
         verifier: CatalogueVerifier,
@@ -110,7 +114,19 @@ actor CatalogueShell {
             logger.warning("dropping a malformed catalogue digest", metadata: ["peer": "\(peer)"])
             return
         }
-        if digest.wantsDigest { await sendDigest(to: peer, wantsDigest: false) }
+        let held = store.verifier.revocations.version
+        if digest.revocationVersion < held, let list = heldRevocations {
+            // The peer missed a revocation (it was down, or joined later): hand it over.
+            var envelope = Envelope()
+            envelope.kind = .revocationList
+            envelope.body = Data(list.pemString().utf8)
+            try? await transport.send(envelope, to: peer)
+            logger.info("sent the revocation list to a peer that holds an older one", metadata: ["peer": "\(peer)", "version": "\(held)"])
+        }
+        if digest.wantsDigest || digest.revocationVersion > held {
+            // Joining, or holding a newer list: our digest shows the peer what we lack.
+            await sendDigest(to: peer, wantsDigest: false)
+        }
         await pullNewer(CatalogueDigestEntry.entries(from: digest), from: peer)
     }
 
@@ -170,6 +186,11 @@ actor CatalogueShell {
         try? await transport.reply(to: request, with: response)
     }
 
+    /// The list the node started with (from its folder), already in the verifier's force.
+    func hold(_ list: SignedRevocationList) {
+        heldRevocations = list
+    }
+
     /// Adopts a revocation list if it is newer than the one in force: catalogues of revoked
     /// signers are dropped. Returns false for an older, equal or invalid list, which the
     /// caller must not pass on (that is what ends the flood).
@@ -178,6 +199,7 @@ actor CatalogueShell {
         do {
             let dropped = try store.adopt(revocations: list)
             guard store.verifier.revocations.version > before else { return false }
+            heldRevocations = list
             logger.notice("adopted revocation list", metadata: ["version": "\(store.verifier.revocations.version)"])
             for node in dropped { logger.warning("dropped the catalogue of a revoked signer", metadata: ["peer": "\(node)"]) }
             return true
@@ -190,6 +212,7 @@ actor CatalogueShell {
     private func sendDigest(to peer: NodeID, wantsDigest: Bool) async {
         var digest = CatalogueDigestEntry.wire(store.digest())
         digest.wantsDigest = wantsDigest
+        digest.revocationVersion = store.verifier.revocations.version
         var envelope = Envelope()
         envelope.kind = .catalogueDigest
         envelope.body = Data((try? digest.serializedBytes()) ?? [])

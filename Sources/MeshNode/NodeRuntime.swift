@@ -98,6 +98,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
             },
             onCatalogueNews: { news, peer in Task { await catalogues.receiveNews(news, from: peer) } }
         )
+        if let list = try? revocations.load(), heldRevocations.version > 0 { await catalogues.hold(list) }
         try await catalogues.republish()
         let queries = try QueryShell(
             localNode: config.nodeID,

@@ -143,6 +143,51 @@ import Testing
         #expect(left != nil, "\(leaver) was not seen as left: \(others.map { Self.state(mesh.status($0)!, of: leaver) ?? "?" })")
     }
 
+    /// A node that is down while a revocation list is published gets it when it rejoins:
+    /// its seed sees the older list version in its digest and hands the list over, so it
+    /// drops the revoked node's catalogue and refuses its connections.
+    @Test func aNodeDownDuringARevocationLearnsItWhenItRejoins() async throws {
+        let mesh = try Mesh()
+        defer { mesh.stopAll() }
+        let ca = mesh.directory.file("ca")
+        _ = try ProcessRunner.run(CACommandTests.meshnode, ["ca", "init", "--dir", ca])
+        let names = (0..<4).map { "node-\($0)" }
+        let ports = try Self.freePorts(names.count)
+        for (index, name) in names.enumerated() {
+            try mesh.initialise(name, port: ports[index], seed: ports[0], caDirectory: ca)
+        }
+        for name in names { try mesh.start(name) }
+        let formed = await mesh.wait(for: names, timeout: .seconds(10)) { status in
+            names.allSatisfy { Self.state(status, of: $0) == "alive" } && Set(status.catalogues.map(\.nodeID)) == Set(names)
+        }
+        #expect(formed != nil, "the mesh did not form")
+        let (revoked, absent) = (names[2], names[3])
+        mesh.processes[absent]?.kill()
+        // Published only once every live node sees the absent one dead, so that no flood
+        // and no queued message can reach it: only anti-entropy can.
+        let gone = await mesh.wait(for: [names[0], names[1], names[2]], timeout: .seconds(20)) { Self.state($0, of: absent) == "dead" }
+        #expect(gone != nil, "\(absent) was not declared dead")
+        let revoke = try ProcessRunner.run(CACommandTests.meshnode, ["ca", "revoke", "--dir", ca, "--cert", mesh.directory.file("\(revoked)/node.crt")])
+        #expect(revoke.status == 0, "\(revoke.combinedOutput)")
+        let publish = try ProcessRunner.run(CACommandTests.meshnode, ["revocations", "publish", "--config", mesh.config(names[0]), "--file", ca + "/revocations.pem"])
+        #expect(publish.status == 0, "\(publish.combinedOutput)")
+        let dropped = await mesh.wait(for: [names[0], names[1]], timeout: .seconds(10)) { status in !status.catalogues.contains { $0.nodeID == revoked } }
+        #expect(dropped != nil, "the live nodes still hold the revoked node's catalogue")
+
+        // The absent node comes back: within one anti-entropy round it refuses the revoked one.
+        let restarted = Date()
+        try mesh.start(absent)
+        let learned = await mesh.wait(for: [absent], timeout: .seconds(15)) { status in
+            status.updatedAt > restarted.addingTimeInterval(0.5) && !status.catalogues.contains { $0.nodeID == revoked }
+                && Self.state(status, of: names[0]) == "alive" && Self.state(status, of: revoked) != "alive"
+                && FileManager.default.fileExists(atPath: mesh.directory.file("\(absent)/revocations.pem"))
+        }
+        #expect(
+            learned != nil,
+            "\(absent) after rejoining: catalogues \(mesh.status(absent)?.catalogues.map(\.nodeID) ?? []), \(revoked) \(mesh.status(absent).flatMap { Self.state($0, of: revoked) } ?? "?")"
+        )
+    }
+
     @Test func aNodeFromAnotherCANeverJoins() async throws {
         let mesh = try Mesh()
         defer { mesh.stopAll() }
