@@ -77,22 +77,28 @@ import Testing
         status.members.first { $0.nodeID == node }?.status
     }
 
-    @Test func eightNodesFormDetectACrashTakeItBackAndSeeALeave() async throws {
-        let mesh = try Mesh()
-        defer { mesh.stopAll() }
+    /// A CA and `count` nodes started through the first as seed; returns once every node
+    /// lists every other as alive and holds every verified catalogue (nil: it did not).
+    static func formMesh(_ mesh: Mesh, count: Int) async throws -> (ca: String, names: [String], formed: Duration?) {
         let ca = mesh.directory.file("ca")
         _ = try ProcessRunner.run(CACommandTests.meshnode, ["ca", "init", "--dir", ca])
-        let names = (0..<8).map { "node-\($0)" }
-        let ports = try Self.freePorts(names.count)
+        let names = (0..<count).map { "node-\($0)" }
+        let ports = try freePorts(names.count)
         for (index, name) in names.enumerated() {
             try mesh.initialise(name, port: ports[index], seed: ports[0], caDirectory: ca)
         }
         for name in names { try mesh.start(name) }
-
-        // Formation: everyone lists everyone as alive and holds every verified catalogue.
         let formed = await mesh.wait(for: names, timeout: .seconds(10)) { status in
-            names.allSatisfy { Self.state(status, of: $0) == "alive" } && Set(status.catalogues.map(\.nodeID)) == Set(names)
+            names.allSatisfy { state(status, of: $0) == "alive" } && Set(status.catalogues.map(\.nodeID)) == Set(names)
         }
+        return (ca, names, formed)
+    }
+
+    @Test func eightNodesFormDetectACrashTakeItBackAndSeeALeave() async throws {
+        let mesh = try Mesh()
+        defer { mesh.stopAll() }
+        // Formation: everyone lists everyone as alive and holds every verified catalogue.
+        let (ca, names, formed) = try await Self.formMesh(mesh, count: 8)
         #expect(formed != nil, "the mesh did not form: \(names.map { mesh.status($0)?.members.map { "\($0.nodeID)=\($0.status)" } ?? [] })")
         guard let formed else { return }
         print("mesh formation: 8 nodes through one seed, all alive with all 8 verified catalogues everywhere after \(formed) (settings \(Self.gossip))")
@@ -149,17 +155,7 @@ import Testing
     @Test func aNodeDownDuringARevocationLearnsItWhenItRejoins() async throws {
         let mesh = try Mesh()
         defer { mesh.stopAll() }
-        let ca = mesh.directory.file("ca")
-        _ = try ProcessRunner.run(CACommandTests.meshnode, ["ca", "init", "--dir", ca])
-        let names = (0..<4).map { "node-\($0)" }
-        let ports = try Self.freePorts(names.count)
-        for (index, name) in names.enumerated() {
-            try mesh.initialise(name, port: ports[index], seed: ports[0], caDirectory: ca)
-        }
-        for name in names { try mesh.start(name) }
-        let formed = await mesh.wait(for: names, timeout: .seconds(10)) { status in
-            names.allSatisfy { Self.state(status, of: $0) == "alive" } && Set(status.catalogues.map(\.nodeID)) == Set(names)
-        }
+        let (ca, names, formed) = try await Self.formMesh(mesh, count: 4)
         #expect(formed != nil, "the mesh did not form")
         let (revoked, absent) = (names[2], names[3])
         mesh.processes[absent]?.kill()
