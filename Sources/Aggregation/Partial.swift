@@ -54,17 +54,19 @@ public struct NumericPartial: Sendable, Hashable {
         key &+= recordKey
     }
 
-    public mutating func merge(_ other: NumericPartial) {
-        count += other.count
-        sum += other.sum
-        sumOfSquares += other.sumOfSquares
-        key &+= other.key
+    /// The sum of two partials, or nil when a count or sum would overflow.
+    public func addingReportingOverflow(_ other: NumericPartial) -> NumericPartial? {
+        let (count, o1) = count.addingReportingOverflow(other.count)
+        let (sum, o2) = sum.addingReportingOverflow(other.sum)
+        let (squares, o3) = sumOfSquares.addingReportingOverflow(other.sumOfSquares)
+        guard !o1, !o2, !o3 else { return nil }
+        return NumericPartial(count: count, sum: sum, sumOfSquares: squares, key: key &+ other.key)
     }
 
     /// The mean, or nil without values.
     public func mean(scale: Int) -> Double? {
         guard count > 0 else { return nil }
-        return Double(sum) / Double(count) / pow10(scale)
+        return Double(sum) / Double(count) / FixedPoint.power(scale)
     }
 
     /// The sample variance (n - 1 in the denominator), or nil with fewer than two values.
@@ -74,13 +76,7 @@ public struct NumericPartial: Sendable, Hashable {
         guard count > 1 else { return nil }
         let n = Int128(count)
         let numerator = n * sumOfSquares - sum * sum
-        return Double(numerator) / (Double(n) * Double(n - 1)) / (pow10(scale) * pow10(scale))
-    }
-
-    private func pow10(_ scale: Int) -> Double {
-        var factor = 1.0
-        for _ in 0..<scale { factor *= 10 }
-        return factor
+        return Double(numerator) / (Double(n) * Double(n - 1)) / (FixedPoint.power(scale) * FixedPoint.power(scale))
     }
 }
 
@@ -111,30 +107,17 @@ public struct CellPartial: Sendable, Hashable {
         self.subjectKey = subjectKey
     }
 
-    public mutating func merge(_ other: CellPartial) {
-        precondition(statistics.count == other.statistics.count, "partials of different queries cannot merge")
-        studies += other.studies
-        subjects += other.subjects
-        studyKey &+= other.studyKey
-        subjectKey &+= other.subjectKey
-        for index in statistics.indices { statistics[index].merge(other.statistics[index]) }
-    }
-}
-
-extension CellPartial {
-    /// The sum of two cells, or nil when a count or sum would overflow.
-    func addingReportingOverflow(_ other: CellPartial) -> CellPartial? {
+    /// The sum of two cells (keys modulo 2^64), or nil when a count or sum would overflow
+    /// or the cells belong to different queries.
+    public func addingReportingOverflow(_ other: CellPartial) -> CellPartial? {
         guard statistics.count == other.statistics.count else { return nil }
         let (studies, o1) = studies.addingReportingOverflow(other.studies)
         let (subjects, o2) = subjects.addingReportingOverflow(other.subjects)
         guard !o1, !o2 else { return nil }
         var statistics: [NumericPartial] = []
         for (mine, theirs) in zip(self.statistics, other.statistics) {
-            let (count, o3) = mine.count.addingReportingOverflow(theirs.count)
-            let (sum, o4) = mine.sum.addingReportingOverflow(theirs.sum)
-            let (squares, o5) = mine.sumOfSquares.addingReportingOverflow(theirs.sumOfSquares)
-            guard !o3, !o4, !o5 else { return nil }
-            statistics.append(NumericPartial(count: count, sum: sum, sumOfSquares: squares, key: mine.key &+ theirs.key))
+            guard let sum = mine.addingReportingOverflow(theirs) else { return nil }
+            statistics.append(sum)
         }
         return CellPartial(studies: studies, subjects: subjects, statistics: statistics, studyKey: studyKey &+ other.studyKey, subjectKey: subjectKey &+ other.subjectKey)
     }
@@ -152,33 +135,29 @@ public struct QueryPartial: Sendable, Hashable {
         self.cells = cells
     }
 
+    /// Merges partials the node itself made (its own executor's, or ones already checked):
+    /// a mismatch or an overflow is a programming error.
     public mutating func merge(_ other: QueryPartial) {
-        precondition(statisticAttributes == other.statisticAttributes, "partials of different queries cannot merge")
-        for (key, cell) in other.cells {
-            if var existing = cells[key] {
-                existing.merge(cell)
-                cells[key] = existing
-            } else {
-                cells[key] = cell
-            }
-        }
+        let merged = mergeReportingOverflow(other)
+        precondition(merged, "partials of different queries, or sums beyond their integer types, cannot merge")
     }
 
-    /// Merges `other` unless a sum would leave its integer type; then nothing changes and
-    /// the result is false. A parent merging what its children sent uses this, so that no
-    /// value a member sends can trap the node (docs/PRIVACY.md, "Partials from members").
+    /// Merges `other` unless the queries differ or a sum would leave its integer type; then
+    /// nothing changes and the result is false. A parent merging what its children sent
+    /// uses this, so that no value a member sends can trap the node (docs/PRIVACY.md,
+    /// "Partials from members"). The shared cells are summed before anything is written.
     public mutating func mergeReportingOverflow(_ other: QueryPartial) -> Bool {
         guard statisticAttributes == other.statisticAttributes else { return false }
-        var result = self
+        var sums: [[GroupValue]: CellPartial] = [:]
         for (key, cell) in other.cells {
-            guard let existing = result.cells[key] else {
-                result.cells[key] = cell
-                continue
+            if let existing = cells[key] {
+                guard let sum = existing.addingReportingOverflow(cell) else { return false }
+                sums[key] = sum
+            } else {
+                sums[key] = cell
             }
-            guard let sum = existing.addingReportingOverflow(cell) else { return false }
-            result.cells[key] = sum
         }
-        self = result
+        cells.merge(sums) { _, sum in sum }
         return true
     }
 

@@ -351,10 +351,8 @@ struct AuditLog: Sendable {
         self.path = path
         do {
             queue = try SiteDatabase.openForReading(path: path)
-        } catch let missing as SiteDatabase.Missing {
-            throw AuditError(description: missing.description)
         } catch {
-            throw AuditError(description: "cannot open the site database '\(path)': \(error)")
+            throw AuditError(description: error.description)
         }
     }
 

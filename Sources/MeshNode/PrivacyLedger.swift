@@ -180,10 +180,8 @@ struct PrivacyLedger: Sendable {
         self.path = path
         do {
             queue = try SiteDatabase.openForReading(path: path)
-        } catch let missing as SiteDatabase.Missing {
-            throw LedgerError(description: missing.description)
         } catch {
-            throw LedgerError(description: "cannot open the site database '\(path)': \(error)")
+            throw LedgerError(description: error.description)
         }
     }
 

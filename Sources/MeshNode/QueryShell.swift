@@ -335,8 +335,9 @@ actor QueryShell {
         let policy = self.policy
         // The ledger is charged only for a plan the policy allows (runLocally asks for the
         // admission only then), and before the executor runs.
-        let admission = plan.refusal(by: policy) == nil ? charge(plan, schema: snapshot.schema) : nil
-        let outcome = await Task.detached { plan.runLocally(on: snapshot, policy: policy) { admission } }.value
+        let outcome = await Task.detached { [self] in
+            plan.runLocally(on: snapshot, policy: policy) { charge(plan, schema: snapshot.schema) }
+        }.value
         var cells = 0
         if case .partial(let partial) = outcome { cells = partial.cells.count }
         let record = AuditRecord(
@@ -397,7 +398,8 @@ actor QueryShell {
     /// Charges the plan's privacy loss to its researcher in this node's ledger; the refusal
     /// reason (budget or rate) when it is over a limit. A provider whose own policy asks
     /// for no noise accepts exact release and charges nothing, but its rates still hold.
-    private func charge(_ plan: QueryPlan, schema: Schema) -> String? {
+    /// Off the actor: the ledger serialises its own writes.
+    private nonisolated func charge(_ plan: QueryPlan, schema: Schema) -> String? {
         let rho = plan.privacyLoss(for: policy, schema: schema)
         do {
             let decision = try ledger.admit(

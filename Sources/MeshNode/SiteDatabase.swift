@@ -10,7 +10,7 @@ import GRDB
 /// - For reading (`meshnode audit`, `meshnode budget`): read-only, and never creating a
 ///   missing database, so a mistyped path is an error rather than an empty new file.
 ///
-/// Errors are the message that the caller wraps with what it was opening.
+/// Errors say what is wrong in words; the caller wraps them in its own error type.
 enum SiteDatabase {
     static func openForWriting(path: String) throws -> DatabaseQueue {
         var configuration = Configuration()
@@ -21,16 +21,22 @@ enum SiteDatabase {
         return queue
     }
 
-    struct Missing: Error, CustomStringConvertible {
-        let path: String
-        var description: String { "there is no site database at '\(path)'; check the `database` setting of the node's configuration" }
+    /// Why the database could not be opened for reading, in words for the operator.
+    struct OpenError: Error, CustomStringConvertible {
+        let description: String
     }
 
-    static func openForReading(path: String) throws -> DatabaseQueue {
-        guard FileManager.default.fileExists(atPath: path) else { throw Missing(path: path) }
+    static func openForReading(path: String) throws(OpenError) -> DatabaseQueue {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw OpenError(description: "there is no site database at '\(path)'; check the `database` setting of the node's configuration")
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.readonly = true
-        return try DatabaseQueue(path: path, configuration: configuration)
+        do {
+            return try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw OpenError(description: "cannot open the site database '\(path)': \(error)")
+        }
     }
 }

@@ -19,9 +19,9 @@ public struct SubtreeResult: Sendable, Equatable {
     /// Merges another subtree's result into this one unless a sum would overflow; then this
     /// result is unchanged and the answer is false.
     public mutating func mergeReportingOverflow(_ other: SubtreeResult) -> Bool {
-        if var mine = partial, let theirs = other.partial {
-            guard mine.mergeReportingOverflow(theirs) else { return false }
-            partial = mine
+        if partial != nil, let theirs = other.partial {
+            // In place: the partial's cells are not copied.
+            guard partial!.mergeReportingOverflow(theirs) else { return false }
         } else if partial == nil {
             partial = other.partial
         }
@@ -30,16 +30,9 @@ public struct SubtreeResult: Sendable, Equatable {
         return true
     }
 
-    /// Merges another subtree's result into this one; partials merge exactly.
+    /// Merges a result the node trusts (its own local part); partials merge exactly.
     public mutating func merge(_ other: SubtreeResult) {
-        switch (partial, other.partial) {
-        case (nil, let theirs): partial = theirs
-        case (var mine?, let theirs?):
-            mine.merge(theirs)
-            partial = mine
-        case (_?, nil): break
-        }
-        coverage.merge(other.coverage)
-        strictestK = max(strictestK, other.strictestK)
+        let merged = mergeReportingOverflow(other)
+        precondition(merged, "results of different queries, or sums beyond their integer types, cannot merge")
     }
 }
