@@ -61,7 +61,8 @@ benchmark-aggregation: deps
 benchmark-query: deps
 	cd Benchmarks && $(SWIFT) build -c release --product meshnode && $(SWIFT) build -c release --product QueryBenchmark
 	scripts/query-benchmark.sh "$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/meshnode" \
-		"$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/QueryBenchmark" /tmp/oncomesh-query-benchmark 30
+		"$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/QueryBenchmark" /tmp/oncomesh-query-benchmark 30 \
+		--modes masked,plaintext --queries 100
 
 # What the noise costs: relative errors of released counts and means, and the noise on a
 # count at 8 and 30 sites, against provider-side noise and per-site Laplace (docs/PRIVACY.md).

@@ -107,6 +107,7 @@ let package = Package(
                 "Gossip",
                 "Aggregation",
                 "QueryPlanner",
+                "SecureAggregation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

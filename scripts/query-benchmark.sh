@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Federated query latency and throughput over 30 real `meshnode` processes on loopback
-# (mutual TLS, LZ4 frames), each with its own synthetic site. Runs Benchmarks' QueryBenchmark
-# against the mesh once every node holds every catalogue, then stops the mesh.
+# (mutual TLS, LZ4 frames), each with its own synthetic site; every node allows plaintext
+# partials so that the benchmark can compare the plaintext tree with secure aggregation.
+# Runs Benchmarks' QueryBenchmark against the mesh once every node holds every catalogue, then stops the mesh.
 #
 # usage: scripts/query-benchmark.sh MESHNODE QUERYBENCHMARK DIR [NODES]
 set -euo pipefail
@@ -25,6 +26,7 @@ mkdir -p "$DIR"
 "$MESHNODE" ca init --dir "$DIR/ca" >/dev/null
 "$MESHNODE" ca issue-researcher --dir "$DIR/ca" --id bench --out "$DIR/researcher" >/dev/null
 ADDRESSES=()
+STATUS=()
 for i in $(seq 0 $((N - 1))); do
   name=$(printf 'site-%02d' "$i")
   port=$((BASE_PORT + i))
@@ -35,8 +37,10 @@ for i in $(seq 0 $((N - 1))); do
   # Thousands of queries from one researcher in minutes: budgets and rates would refuse
   # most of them, and they are not what this benchmark measures (the noise is on).
   sed -i -e 's/^  privacy_budget: .*/  privacy_budget: unlimited/' -e 's/^  max_queries_per_minute: .*/  max_queries_per_minute: 1000000/' \
-    -e 's/^  max_queries_per_day: .*/  max_queries_per_day: 100000000/' "$DIR/$name/node.yaml"
+    -e 's/^  max_queries_per_day: .*/  max_queries_per_day: 100000000/' \
+    -e 's/^  plaintext_partials: .*/  plaintext_partials: allow/' "$DIR/$name/node.yaml"
   ADDRESSES+=("127.0.0.1:$port")
+  STATUS+=("$DIR/$name/status.json")
 done
 echo "== starting $N nodes"
 for i in $(seq 0 $((N - 1))); do
@@ -62,4 +66,5 @@ if [ "$ready" -ne "$N" ]; then
 fi
 echo "== all $N nodes hold $N verified catalogues"
 IFS=, eval 'LIST="${ADDRESSES[*]}"'
-"$BENCH" --nodes "$LIST" --identity "$DIR/researcher" --ca "$DIR/researcher/ca.crt" "${@:5}"
+IFS=, eval 'STATUS_LIST="${STATUS[*]}"'
+"$BENCH" --nodes "$LIST" --identity "$DIR/researcher" --ca "$DIR/researcher/ca.crt" --status-files "$STATUS_LIST" "${@:5}"

@@ -27,6 +27,7 @@ import Yams
 ///   budget_window_days: 30
 ///   max_queries_per_minute: 30
 ///   max_queries_per_day: 1000
+///   plaintext_partials: refuse  # or allow: answer plans without secure aggregation
 /// gossip:
 ///   probe_interval_ms: 1000
 ///   ping_timeout_ms: 500
@@ -65,12 +66,16 @@ struct NodeConfig: Equatable {
         var budgetWindowDays = 30
         var maxQueriesPerMinute = 30
         var maxQueriesPerDay = 1000
+        /// Whether this node answers plans without secure aggregation (a researcher's
+        /// `--plaintext-tree`, for comparisons), which hand its partial to its parent in
+        /// the clear. Off unless the operator allows it (docs/PRIVACY.md).
+        var plaintextPartials = false
 
         static let defaultNoiseSigma = 4.0
         static let defaultPrivacyBudget: Double? = 20.0
         static let settings = [
             "k", "allowed_query_kinds", "max_cells", "allowed_researchers", "noise_sigma", "privacy_budget", "budget_window_days",
-            "max_queries_per_minute", "max_queries_per_day",
+            "max_queries_per_minute", "max_queries_per_day", "plaintext_partials",
         ]
     }
 
@@ -209,6 +214,14 @@ struct NodeConfig: Equatable {
             try positive("budget_window_days") { policy.budgetWindowDays = $0 }
             try positive("max_queries_per_minute") { policy.maxQueriesPerMinute = $0 }
             try positive("max_queries_per_day") { policy.maxQueriesPerDay = $0 }
+            if let node = policyMapping["plaintext_partials"] {
+                switch node.string {
+                case "refuse": policy.plaintextPartials = false
+                case "allow": policy.plaintextPartials = true
+                default:
+                    throw ConfigError(file: file, line: node.mark?.line, "policy.plaintext_partials must be 'refuse' or 'allow'; got '\(node.string ?? "?")'")
+                }
+            }
         }
         var gossip = GossipOverrides()
         if let node = mapping["gossip"] {
@@ -292,6 +305,7 @@ struct NodeConfig: Equatable {
             "  budget_window_days: \(policy.budgetWindowDays)",
             "  max_queries_per_minute: \(policy.maxQueriesPerMinute)",
             "  max_queries_per_day: \(policy.maxQueriesPerDay)",
+            "  plaintext_partials: \(policy.plaintextPartials ? "allow" : "refuse")",
         ]
         var gossipLines: [String] = []
         if let value = gossip.probeIntervalMilliseconds { gossipLines.append("  probe_interval_ms: \(value)") }

@@ -103,6 +103,8 @@ final class NodeRuntime: Service, @unchecked Sendable {
         let queries = try QueryShell(
             localNode: config.nodeID,
             credential: credential,
+            aggregationKey: aggregationKey,
+            allowsPlaintextPartials: config.policy.plaintextPartials,
             transport: transport,
             membership: membership,
             catalogues: catalogues,
@@ -190,6 +192,8 @@ final class NodeRuntime: Service, @unchecked Sendable {
             if let queries { Task { await queries.submit(message) } }
         case (.queryPlan, _) where message.envelope.direction == .request:
             if let queries { Task { await queries.receivePlan(message) } }
+        case (.queryUnmask, _) where message.envelope.direction == .request:
+            if let queries { Task { await queries.receiveUnmask(message) } }
         case (.status, let peer) where message.envelope.direction == .request:
             var response = Envelope()
             response.kind = .status
@@ -257,7 +261,13 @@ final class NodeRuntime: Service, @unchecked Sendable {
                 )
             },
             catalogueRejections: await catalogues.rejections,
-            connectedPeers: await transport.connectedPeers.map(\.rawValue)
+            connectedPeers: await transport.connectedPeers.map(\.rawValue),
+            traffic: {
+                let frames = transport.statistics.snapshot
+                return NodeStatus.Traffic(
+                    framesSent: frames.framesSent, bytesSent: frames.wireBytesSent, framesReceived: frames.framesReceived, bytesReceived: frames.wireBytesReceived
+                )
+            }()
         )
     }
 

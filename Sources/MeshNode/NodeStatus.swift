@@ -31,6 +31,16 @@ struct NodeStatus: Codable, Equatable {
     var catalogues: [CatalogueEntry]
     var catalogueRejections: [String: Int]
     var connectedPeers: [String]
+    /// Frames and bytes (after LZ4, before TLS) this node has sent and received since it
+    /// started; absent in status files of earlier versions.
+    var traffic: Traffic?
+
+    struct Traffic: Codable, Equatable {
+        var framesSent: Int
+        var bytesSent: Int
+        var framesReceived: Int
+        var bytesReceived: Int
+    }
 
     static let fileName = "status.json"
 

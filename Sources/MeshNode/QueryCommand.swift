@@ -43,6 +43,9 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(help: "Children per node in the aggregation tree (default \(QuerySubmission.defaultFanout)).")
     var fanout: Int?
 
+    @Flag(help: "Ask for the plaintext tree, without secure aggregation, to compare the two; only providers whose policy sets plaintext_partials: allow answer it.")
+    var plaintextTree = false
+
     @Argument(help: "The query, e.g. \"SELECT COUNT(*) FROM cases GROUP BY modality\".")
     var sql: String
 
@@ -67,7 +70,7 @@ struct QueryCommand: AsyncParsableCommand {
         let credential = try Credential.load(certificatePath: identity + "/" + names.certificate, keyPath: identity + "/" + names.key, caPath: ca)
         let timeoutMilliseconds = Int64(timeout * 1000)
         let result = try await Self.ask(
-            QuerySubmission(sql: sql, timeoutMilliseconds: timeoutMilliseconds, fanout: fanout),
+            QuerySubmission(sql: sql, timeoutMilliseconds: timeoutMilliseconds, fanout: fanout, plaintextTree: plaintextTree),
             node: address,
             credential: credential
         )

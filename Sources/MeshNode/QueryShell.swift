@@ -1,9 +1,11 @@
 import Aggregation
+import Crypto
 import Foundation
 import Gossip
 import Logging
 import MeshCore
 import QueryPlanner
+import SecureAggregation
 import Transport
 
 /// The shell around ``QueryCoordinator`` (STYLE.md, section 1): takes researchers' queries
@@ -16,6 +18,9 @@ import Transport
 ///   released under the strictest k of the contributors, and answered with its coverage.
 /// - A plan (`QUERY_PLAN`) is verified before anything else happens: signature, chain,
 ///   origin a live member, deadline, this node a target, query id not seen before.
+/// - Under secure aggregation (``MaskedAggregation``) the local partial leaves masked, and
+///   the origin's unmasking request (`QUERY_UNMASK`) runs down the same tree once the
+///   first round is over; the origin unmasks the sum before release.
 actor QueryShell {
     private let localNode: NodeID
     private let transport: MeshTransport
@@ -27,6 +32,11 @@ actor QueryShell {
     private let ledger: PrivacyLedger
     private let audit: AuditLog
     private let signer: QueryPlanSigner
+    private let credential: Credential
+    private let aggregationKey: Curve25519.KeyAgreement.PrivateKey
+    private let allowsPlaintextPartials: Bool
+    private var held = HeldPlans()
+    private let agreements = AgreementCache()
     private var verifier: QueryPlanVerifier
     private var submissions: SubmissionVerifier
     private var seen = SeenQueries()
@@ -36,6 +46,8 @@ actor QueryShell {
     init(
         localNode: NodeID,
         credential: Credential,
+        aggregationKey: Curve25519.KeyAgreement.PrivateKey,
+        allowsPlaintextPartials: Bool,
         transport: MeshTransport,
         membership: MembershipShell,
         catalogues: CatalogueShell,
@@ -57,6 +69,9 @@ actor QueryShell {
         self.ledger = ledger
         self.audit = audit
         self.signer = try QueryPlanSigner(credential: credential)
+        self.credential = credential
+        self.aggregationKey = aggregationKey
+        self.allowsPlaintextPartials = allowsPlaintextPartials
         self.verifier = QueryPlanVerifier(caCertificate: credential.caCertificate, revocations: revocations)
         self.submissions = SubmissionVerifier(caCertificate: credential.caCertificate, revocations: revocations)
         self.logger = logger
@@ -152,7 +167,21 @@ actor QueryShell {
                 "pruned": "\(outcome.pruned.count)", "refused": "\(outcome.refused.count)",
             ]
         )
-        let result = await run(outcome.plan, signed: signed)
+        var result = await run(outcome.plan, signed: signed)
+        if outcome.plan.secureAggregation {
+            do throws(SecureAggregationError) {
+                result = try await unmask(outcome.plan, after: result)
+            } catch {
+                // Never a wrong number: the query ends with the cause.
+                logger.warning("secure aggregation failed", metadata: ["query": "\(outcome.plan.queryID)", "reason": "\(error.message)"])
+                recordSubmission(
+                    researcher: researcher, queryID: outcome.plan.queryID.description, query: outcome.plan.normalisedQuery,
+                    outcome: .refused("secure aggregation: \(error.message)")
+                )
+                await reply(to: message, status: .internal, "secure aggregation could not unmask the sum: \(error.message); answered: \(result.coverage.answered.sorted().map(\.rawValue).joined(separator: ", "))")
+                return
+            }
+        }
         var released = outcome.release(result)
         for node in absent where !released.coverage.accountedFor.contains(node) {
             released.coverage.failed[node] = "not alive in the membership of \(localNode)"
@@ -218,6 +247,7 @@ actor QueryShell {
             await reject(message, QueryPlanRejection(.malformed, "\(error)"))
             return
         }
+        held.hold(plan, nowMilliseconds: now)
         let result = await run(plan, signed: signed)
         var response = Envelope()
         response.kind = .queryPlan
@@ -239,13 +269,22 @@ actor QueryShell {
         case deadline
     }
 
-    /// Drives one coordinator until it answers.
+    /// Runs the first round: the plan down, partials or masked vectors up.
     private func run(_ plan: QueryPlan, signed: SignedQueryPlan) async -> SubtreeResult {
-        var coordinator = QueryCoordinator(plan: plan, localNode: localNode, localMinimumCellSize: policy.minimumCellSize)
+        let planBytes = Data(signed.encoded())
+        return await run(plan, round: .aggregate, kind: .queryPlan, body: { _ in planBytes }) { await self.executeLocally(plan) }
+    }
+
+    /// Drives one coordinator until it answers: `body` is what each child is sent,
+    /// `local` this node's own part.
+    private func run(
+        _ plan: QueryPlan, round: QueryCoordinator.Round, kind: MessageKind, body: @escaping @Sendable (NodeID) -> Data,
+        local: @escaping @Sendable () async -> QueryCoordinator.LocalOutcome
+    ) async -> SubtreeResult {
+        var coordinator = QueryCoordinator(plan: plan, localNode: localNode, localMinimumCellSize: policy.minimumCellSize, round: round)
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
         var tasks: [Task<Void, Never>] = []
         defer { tasks.forEach { $0.cancel() } }
-        let planBytes = Data(signed.encoded())
 
         // The membership knows where every member listens, also members this node has only
         // ever been dialed by.
@@ -261,12 +300,12 @@ actor QueryShell {
                         if let address = addresses[child].flatMap({ try? PeerAddress(parsing: $0) }) {
                             await transport.setAddress(address, for: child)
                         }
-                        if let event = await Self.forward(planBytes, to: child, waitUntil: waitUntil, transport: transport) {
+                        if let event = await Self.forward(body(child), kind: kind, to: child, waitUntil: waitUntil, transport: transport) {
                             continuation.yield(event)
                         }
                     })
                 case .executeLocally:
-                    tasks.append(Task { continuation.yield(.local(await self.executeLocally(plan))) })
+                    tasks.append(Task { continuation.yield(.local(await local())) })
                 case .scheduleDeadline(let at):
                     tasks.append(Task {
                         try? await Task.sleep(for: .milliseconds(max(0, at - UnixMilliseconds.now())))
@@ -300,10 +339,10 @@ actor QueryShell {
 
     /// Sends the plan to a child and turns what comes back into an event. A child that does
     /// not answer in time yields nothing: the deadline reports it.
-    private static func forward(_ plan: Data, to child: NodeID, waitUntil: Int64, transport: MeshTransport) async -> Event? {
+    private static func forward(_ body: Data, kind: MessageKind, to child: NodeID, waitUntil: Int64, transport: MeshTransport) async -> Event? {
         var request = Envelope()
-        request.kind = .queryPlan
-        request.body = plan
+        request.kind = kind
+        request.body = body
         let timeout = max(1, waitUntil - UnixMilliseconds.now())
         do {
             let response = try await transport.exchange(request, to: child, timeout: .milliseconds(timeout))
@@ -335,11 +374,19 @@ actor QueryShell {
         let policy = self.policy
         // The ledger is charged only for a plan the policy allows (runLocally asks for the
         // admission only then), and before the executor runs.
-        let outcome = await Task.detached { [self] in
-            plan.runLocally(on: snapshot, policy: policy) { charge(plan, schema: snapshot.schema) }
+        let allowsPlaintext = allowsPlaintextPartials
+        let computed = await Task.detached { [self] in
+            plan.runLocally(on: snapshot, policy: policy, allowsPlaintextPartials: allowsPlaintext) { charge(plan, schema: snapshot.schema) }
         }.value
+        var outcome = computed
+        if plan.secureAggregation, case .partial(let partial) = computed {
+            // Only the masked vector leaves the node.
+            outcome = MaskedAggregation(plan: plan).contribute(
+                partial, node: localNode, longTermKey: aggregationKey, publicKeys: await aggregationKeys(), cache: agreements, random: &random
+            )
+        }
         var cells = 0
-        if case .partial(let partial) = outcome { cells = partial.cells.count }
+        if case .partial(let partial) = computed { cells = partial.cells.count }
         let record = AuditRecord(
             time: Date(),
             queryID: plan.queryID.description,
@@ -348,7 +395,7 @@ actor QueryShell {
             query: plan.normalisedQuery,
             outcome: {
                 switch outcome {
-                case .partial: .answered
+                case .partial, .masked, .revealed: .answered
                 case .refused(let reason): .refused(reason)
                 case .failed(let reason): .failed(reason)
                 }
@@ -364,6 +411,88 @@ actor QueryShell {
             return .failed("the node could not write its audit record")
         }
         return outcome
+    }
+
+    // MARK: Secure aggregation
+
+    /// The long-term X25519 keys of the nodes whose verified catalogues this node holds.
+    private func aggregationKeys() async -> [NodeID: [UInt8]] {
+        Dictionary(await catalogues.catalogues.map { ($0.catalogue.nodeID, $0.catalogue.aggregationPublicKey) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The origin's unmasking round: fixes and signs the responders of the first round,
+    /// sends the request with the shares down the tree, and removes the masks from the sum.
+    private func unmask(_ plan: QueryPlan, after first: SubtreeResult) async throws(SecureAggregationError) -> SubtreeResult {
+        let masking = MaskedAggregation(plan: plan)
+        let keys = await aggregationKeys()
+        guard let (header, shares) = masking.unmaskRequest(after: first) else {
+            return try masking.unmask(first: first, second: first, origin: localNode, longTermKey: aggregationKey, publicKeys: keys, cache: agreements)
+        }
+        let request: UnmaskRequest
+        do {
+            request = try UnmaskRequest(header: header, shares: shares, signedBy: credential)
+        } catch {
+            throw SecureAggregationError("cannot sign the unmasking request: \(error)")
+        }
+        let second = await runUnmasking(plan, request: request, responders: header.responders)
+        logger.info("unmasking round", metadata: ["query": "\(plan.queryID)", "responders": "\(header.responders.count)", "revealed": "\(second.reveals.count)"])
+        return try masking.unmask(first: first, second: second, origin: localNode, longTermKey: aggregationKey, publicKeys: keys, cache: agreements)
+    }
+
+    /// Runs this node's part of an unmasking round: forwards to each child the shares of
+    /// its subtree and reveals its own. Receivers have admitted the request (once per
+    /// query, ``HeldPlans``); the origin runs it once, for the responders it fixed.
+    private func runUnmasking(_ plan: QueryPlan, request: UnmaskRequest, responders: Set<NodeID>) async -> SubtreeResult {
+        let tree = plan.tree
+        return await run(plan, round: .unmask, kind: .queryUnmask, body: { child in
+            Data(request.restricted(to: Set(tree.descendants(of: child)).union([child])).encoded())
+        }, local: { await self.reveal(plan, responders: responders, shares: request.shares) })
+    }
+
+    private func reveal(_ plan: QueryPlan, responders: Set<NodeID>, shares: [SubtreeResult.ShareRoute: [UInt8]]) async -> QueryCoordinator.LocalOutcome {
+        MaskedAggregation(plan: plan).reveal(
+            responders: responders, shares: shares, node: localNode, longTermKey: aggregationKey, publicKeys: await aggregationKeys(), cache: agreements,
+            random: &random
+        )
+    }
+
+    /// An unmasking request from the parent: checked against the plan this node answered
+    /// (signed by its origin, naming only its targets), answered once per query.
+    func receiveUnmask(_ message: InboundMessage) async {
+        guard case .node(let sender) = message.from else {
+            await reply(to: message, status: .refused, "unmasking requests come from nodes; \(message.from) is not one")
+            return
+        }
+        let plan: QueryPlan
+        let request: UnmaskRequest
+        let responders: Set<NodeID>
+        do throws(QueryPlanRejection) {
+            let live = Set(await membership.livePeers)
+            guard live.contains(sender) else {
+                throw QueryPlanRejection(.notMember, "unmasking requests are accepted from live members only; \(sender) is not one in this node's view")
+            }
+            request = try UnmaskRequest(decoding: Array(message.envelope.body))
+            let now = UnixMilliseconds.now()
+            let queryID = try request.unverifiedQueryID()
+            // Verified before it is admitted: a forged request must not use up the answer.
+            responders = try request.verify(
+                for: try held.plan(of: queryID, nowMilliseconds: now), trust: verifier.chain, revocations: verifier.revocations, now: Date()
+            )
+            plan = try held.admitUnmasking(queryID, nowMilliseconds: now)
+        } catch {
+            logger.notice("unmasking request rejected", metadata: ["from": "\(sender)", "code": "\(error.code)", "reason": "\(error.message)"])
+            await reject(message, error, kind: .queryUnmask)
+            return
+        }
+        let result = await runUnmasking(plan, request: request, responders: responders)
+        var response = Envelope()
+        response.kind = .queryUnmask
+        response.body = Data(result.encoded())
+        do {
+            try await transport.reply(to: message, with: response)
+        } catch {
+            logger.notice("parent gone before the reveals", metadata: ["query": "\(plan.queryID)", "parent": "\(sender)", "reason": "\(error)"])
+        }
     }
 
     /// A plan refused because its researcher's signature does not hold: recorded, so the
@@ -422,9 +551,9 @@ actor QueryShell {
 
     // MARK: Replies
 
-    private func reject(_ message: InboundMessage, _ rejection: QueryPlanRejection) async {
+    private func reject(_ message: InboundMessage, _ rejection: QueryPlanRejection, kind: MessageKind = .queryPlan) async {
         var response = Envelope()
-        response.kind = .queryPlan
+        response.kind = kind
         response.status = .refused
         response.statusMessage = rejection.message
         response.body = Data(rejection.code.rawValue.utf8)

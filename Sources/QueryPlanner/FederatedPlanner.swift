@@ -120,6 +120,8 @@ public enum FederatedPlanner {
         // A researcher's signed submission fixes the id; otherwise (the simulator) draw one.
         let queryID = chosenID ?? QueryID(using: &random)
         let tree = AggregationTree(queryID: queryID.bytes, origin: origin, targets: targets, fanout: fanout)
+        let secureAggregation = !submission.plaintextTree
+        let firstRound = QueryPlan.firstRoundShare(ofTimeoutMilliseconds: submission.timeoutMilliseconds, secureAggregation: secureAggregation)
         let plan = QueryPlan(
             queryID: queryID,
             researcher: researcher,
@@ -130,11 +132,12 @@ public enum FederatedPlanner {
             targets: targets,
             fanout: fanout,
             issuedAtMilliseconds: nowMilliseconds,
-            deadlineMilliseconds: nowMilliseconds + submission.timeoutMilliseconds,
-            levelMarginMilliseconds: QueryPlan.levelMargin(budgetMilliseconds: submission.timeoutMilliseconds, depth: tree.depth),
+            deadlineMilliseconds: nowMilliseconds + firstRound,
+            levelMarginMilliseconds: QueryPlan.levelMargin(budgetMilliseconds: firstRound, depth: tree.depth),
             noiseSigma: sigma,
             statisticBounds: statisticBounds(of: query, over: targetCatalogues),
-            submission: signed
+            submission: signed,
+            secureAggregation: secureAggregation
         )
         return Outcome(
             plan: plan, pruned: pruned, refused: refused, scales: vocabulary.scales, thresholds: thresholds,

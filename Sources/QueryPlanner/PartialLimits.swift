@@ -10,7 +10,11 @@ public enum PartialLimits {
     public static let maximumCount: Int64 = 1 << 40
 
     /// Why `cell` cannot come from honest providers, or nil.
-    public static func problem(with cell: CellPartial, attributes: [String], bounds: [String: ClosedRange<Int64>]) -> String? {
+    ///
+    /// - Parameter countLimit: the largest count (``maximumCount`` for one provider's
+    ///   partial; at the origin, that times the number of providers summed).
+    public static func problem(with cell: CellPartial, attributes: [String], bounds: [String: ClosedRange<Int64>], countLimit: Int64 = maximumCount) -> String? {
+        let maximumCount = countLimit
         guard (0...maximumCount).contains(cell.studies), (0...cell.studies).contains(cell.subjects) else {
             return "has \(cell.studies) studies and \(cell.subjects) persons; counts are from 0 to \(maximumCount), persons at most the studies"
         }

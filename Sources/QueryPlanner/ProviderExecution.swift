@@ -28,10 +28,18 @@ extension QueryPlan {
 
     /// Runs the provider's part on `snapshot`.
     ///
-    /// - Parameter admit: the shell's admission (budget and rates), asked only once the
-    ///   policy allows the plan; the refusal reason, or nil to go on.
-    public func runLocally(on snapshot: ColumnarSnapshot, policy: CataloguePolicy, admit: () -> String?) -> QueryCoordinator.LocalOutcome {
+    /// - Parameters:
+    ///   - allowsPlaintextPartials: the provider's own setting; without it a plan without
+    ///     secure aggregation is refused, since its partial would reach the parent in the clear.
+    ///   - admit: the shell's admission (budget and rates), asked only once the policy
+    ///     allows the plan; the refusal reason, or nil to go on.
+    public func runLocally(
+        on snapshot: ColumnarSnapshot, policy: CataloguePolicy, allowsPlaintextPartials: Bool = false, admit: () -> String?
+    ) -> QueryCoordinator.LocalOutcome {
         if let reason = refusal(by: policy) { return .refused(reason) }
+        if !secureAggregation, !allowsPlaintextPartials {
+            return .refused("policy: this provider answers only under secure aggregation (its plaintext_partials is refuse)")
+        }
         if let reason = admit() { return .refused(reason) }
         do {
             let executor = LocalExecutor(snapshot: snapshot, cellLimit: policy.maximumCellsPerQuery, statisticBounds: statisticBounds)

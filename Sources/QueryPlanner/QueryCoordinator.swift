@@ -1,5 +1,6 @@
 import Aggregation
 import MeshCore
+import SecureAggregation
 
 /// One node's part in one federated query (DESIGN.md, "Planning and execution along a
 /// tree", steps 3 and 4), as a state machine without I/O (STYLE.md, section 1): the shell
@@ -13,7 +14,19 @@ import MeshCore
 /// children instead, recursively. Children still pending at the deadline are reported as
 /// timed out together with the part of their subtree nobody else accounted for, so the
 /// coverage always names every target below this node.
+///
+/// Under secure aggregation the same tree runs twice (``Round``): first the plan goes down
+/// and masked vectors come up, then the origin's unmasking request goes down and sealed
+/// reveals come up (``MaskedAggregation``).
 public struct QueryCoordinator: Sendable {
+    /// Which of a query's rounds this coordinator runs.
+    public enum Round: Sendable, Equatable {
+        /// The plan down, partials (or masked vectors) up.
+        case aggregate
+        /// Secure aggregation's unmasking request down, sealed reveals up.
+        case unmask
+    }
+
     public enum Action: Sendable, Equatable {
         /// Send the signed plan to `node` and wait for its subtree result until
         /// `waitUntilMilliseconds` (this node's own deadline).
@@ -29,6 +42,10 @@ public struct QueryCoordinator: Sendable {
     /// How the local execution ended.
     public enum LocalOutcome: Sendable, Equatable {
         case partial(QueryPartial)
+        /// Under secure aggregation: the partial masked, with the encrypted self-mask shares.
+        case masked(RingVector, shares: [SubtreeResult.ShareRoute: [UInt8]])
+        /// In the unmasking round: what this node reveals, sealed to the origin.
+        case revealed([UInt8])
         /// The node's own policy refused the plan (with the reason).
         case refused(String)
         /// The execution failed (with the reason).
@@ -55,14 +72,32 @@ public struct QueryCoordinator: Sendable {
     public let localMinimumCellSize: Int
     /// When this node answers its parent at the latest.
     public let deadlineMilliseconds: Int64
+    public let round: Round
+    /// Under secure aggregation, the masking graph (who may hold whose shares) and the
+    /// length of a masked vector.
+    private let graph: MaskingGraph?
+    private let maskedLength: Int
     private var state: State = .idle
 
-    public init(plan: QueryPlan, localNode: NodeID, localMinimumCellSize: Int) {
+    public init(plan: QueryPlan, localNode: NodeID, localMinimumCellSize: Int, round: Round = .aggregate) {
         self.plan = plan
         self.localNode = localNode
-        self.tree = plan.tree
+        let tree = plan.tree
+        self.tree = tree
         self.localMinimumCellSize = localMinimumCellSize
-        self.deadlineMilliseconds = plan.deadline(of: localNode, in: tree)
+        self.round = round
+        switch round {
+        case .aggregate: self.deadlineMilliseconds = plan.deadline(of: localNode, in: tree)
+        case .unmask: self.deadlineMilliseconds = plan.unmaskDeadline(of: localNode, in: tree)
+        }
+        if plan.secureAggregation {
+            let masking = MaskedAggregation(plan: plan)
+            graph = masking.graph
+            maskedLength = masking.encoding.length
+        } else {
+            graph = nil
+            maskedLength = 0
+        }
     }
 
     /// Whether the node has answered (later events are ignored).
@@ -109,6 +144,12 @@ public struct QueryCoordinator: Sendable {
         switch outcome {
         case .partial(let partial):
             running.result.merge(SubtreeResult(partial: partial, coverage: Coverage(answered: [localNode]), strictestK: localMinimumCellSize))
+        case .masked(let vector, let shares):
+            running.result.merge(
+                SubtreeResult(partial: nil, coverage: Coverage(answered: [localNode]), strictestK: localMinimumCellSize, maskedSum: vector, shares: shares)
+            )
+        case .revealed(let sealed):
+            running.result.merge(SubtreeResult(partial: nil, coverage: Coverage(answered: [localNode]), strictestK: 0, reveals: [localNode: sealed]))
         case .refused(let reason):
             running.result.coverage.refused[localNode] = reason
         case .failed(let reason):
@@ -123,10 +164,18 @@ public struct QueryCoordinator: Sendable {
     /// whole and the child reported as failed: one bad node must not corrupt the result.
     public mutating func childAnswered(_ child: NodeID, _ result: SubtreeResult) -> [Action] {
         guard case .running(var running) = state, running.pending.remove(child) != nil else { return [] }
+        var refusal: String?
         if let problem = problem(with: result, from: child) {
-            running.result.coverage.failed[child] = "answered with an invalid result: \(problem)"
+            refusal = "answered with an invalid result: \(problem)"
         } else if !running.result.mergeReportingOverflow(result) {
-            running.result.coverage.failed[child] = "answered with an invalid result: its values overflow the sums of the others"
+            refusal = "answered with an invalid result: its values overflow the sums of the others"
+        }
+        if let refusal {
+            // The whole subtree's result is left out; every target in it is named.
+            running.result.coverage.failed[child] = refusal
+            for node in tree.descendants(of: child) where !running.result.coverage.accountedFor.contains(node) && !running.pending.contains(node) {
+                running.result.coverage.failed[node] = "its result came through \(child), whose answer was refused"
+            }
         }
         state = .running(running)
         return answerIfComplete()
@@ -199,6 +248,7 @@ public struct QueryCoordinator: Sendable {
     }
 
     private func problem(with result: SubtreeResult, from child: NodeID) -> String? {
+        if let problem = maskingProblem(with: result) { return problem }
         if let partial = result.partial, partial.statisticAttributes != plan.query.statisticAttributes {
             return "its partial carries statistics of \(partial.statisticAttributes), the query asks for \(plan.query.statisticAttributes)"
         }
@@ -225,6 +275,43 @@ public struct QueryCoordinator: Sendable {
         }
         if result.partial != nil, result.coverage.answered.isEmpty {
             return "it carries a partial but names no node that answered"
+        }
+        return nil
+    }
+
+    /// What a result must carry in this round: plaintext partials only in the plaintext
+    /// tree; under secure aggregation a masked sum of the plan's length exactly when someone
+    /// answered, shares only from answered nodes to their neighbours in the masking graph,
+    /// and reveals only in the unmasking round, from answered nodes.
+    private func maskingProblem(with result: SubtreeResult) -> String? {
+        let answered = result.coverage.answered
+        switch (round, graph) {
+        case (.aggregate, nil):
+            if result.maskedSum != nil || !result.shares.isEmpty || !result.reveals.isEmpty {
+                return "it carries masked values, but the plan is not masked"
+            }
+        case (.aggregate, let graph?):
+            if result.partial != nil { return "it carries a plaintext partial, but the plan is masked" }
+            if !result.reveals.isEmpty { return "it carries reveals before the unmasking round" }
+            if answered.isEmpty, result.maskedSum != nil || !result.shares.isEmpty {
+                return "it carries a masked sum or shares but names no node that answered"
+            }
+            if !answered.isEmpty, result.maskedSum?.count != maskedLength {
+                return "its masked sum has \(result.maskedSum?.count ?? 0) elements; the plan's layout has \(maskedLength)"
+            }
+            for route in result.shares.keys {
+                guard answered.contains(route.sender) else { return "it carries a share from \(route.sender), which it does not name as answered" }
+                guard graph.neighbours(of: route.sender).contains(route.holder) else {
+                    return "it carries a share from \(route.sender) to \(route.holder), which are not neighbours in the masking graph"
+                }
+            }
+        case (.unmask, _):
+            if result.partial != nil || result.maskedSum != nil || !result.shares.isEmpty {
+                return "it carries partials or shares in the unmasking round"
+            }
+            if let stranger = Set(result.reveals.keys).subtracting(answered).min() {
+                return "it carries a reveal of \(stranger), which it does not name as answered"
+            }
         }
         return nil
     }

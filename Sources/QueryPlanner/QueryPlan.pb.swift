@@ -623,6 +623,14 @@ public nonisolated struct WireQueryPlan: @unchecked Sendable {
   /// Clears the value of `submission`. Subsequent reads from it will return its default value.
   public mutating func clearSubmission() {_uniqueStorage()._submission = nil}
 
+  /// Whether partials travel masked (secure aggregation, docs/PRIVACY.md): every target
+  /// masks its vector and one unmasking round follows. A plan without it is answered only by
+  /// providers whose policy allows plaintext partials.
+  public var secureAggregation: Bool {
+    get {_storage._secureAggregation}
+    set {_uniqueStorage()._secureAggregation = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -651,6 +659,10 @@ public nonisolated struct WireSubmissionPayload: Sendable {
   public var fanout: UInt32 = 0
 
   public var timeoutMs: Int64 = 0
+
+  /// Asks for the plaintext tree (no secure aggregation): for comparisons only; providers
+  /// answer it only when their policy allows plaintext partials.
+  public var plaintextTree: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -754,7 +766,7 @@ public nonisolated struct WireSubtreeResult: Sendable {
   // methods supported on all messages.
 
   /// QueryPartial.serializedBytes() (Partial.proto's QueryPartial); absent when no node of
-  /// the subtree contributed a partial.
+  /// the subtree contributed a partial. Never set under secure aggregation.
   public var partial: Data {
     get {_partial ?? Data()}
     set {_partial = newValue}
@@ -776,12 +788,125 @@ public nonisolated struct WireSubtreeResult: Sendable {
   /// The largest minimum cell size among the answered nodes; 0 when none answered.
   public var strictestK: Int64 = 0
 
+  /// Under secure aggregation: the sum of the masked vectors of the answered nodes, ring
+  /// elements of 16 bytes each, little-endian (PartialRingEncoding); absent when none.
+  public var maskedSum: Data {
+    get {_maskedSum ?? Data()}
+    set {_maskedSum = newValue}
+  }
+  /// Returns true if `maskedSum` has been explicitly set.
+  public var hasMaskedSum: Bool {self._maskedSum != nil}
+  /// Clears the value of `maskedSum`. Subsequent reads from it will return its default value.
+  public mutating func clearMaskedSum() {self._maskedSum = nil}
+
+  /// The answered nodes' self-mask shares, each encrypted to its holder.
+  public var shares: [WireMaskedShare] = []
+
+  /// In the unmasking round: what each holder of the subtree revealed, sealed to the origin.
+  public var reveals: [WireSealedReveal] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _partial: Data? = nil
   fileprivate var _coverage: WireCoverage? = nil
+  fileprivate var _maskedSum: Data? = nil
+}
+
+public nonisolated struct WireMaskedShare: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sender: String = String()
+
+  public var holder: String = String()
+
+  public var ciphertext: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct WireSealedReveal: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var holder: String = String()
+
+  public var ciphertext: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What the origin fixes and signs once the first round is over: who answered. Every other
+/// target of the plan dropped.
+public nonisolated struct WireUnmaskHeader: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var queryID: Data = Data()
+
+  public var responders: [String] = []
+
+  /// Unix milliseconds: when the origin unmasks with what has arrived.
+  public var deadlineMs: Int64 = 0
+
+  public var levelMarginMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct WireSignedUnmaskHeader: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The exact encoded `UnmaskHeader` that was signed.
+  public var payload: Data = Data()
+
+  /// ECDSA P-256 / SHA-256, DER, over "oncomesh-unmask-v1" || 0x00 || payload, by the
+  /// origin's node key.
+  public var signature: Data = Data()
+
+  public var certificateChain: [Data] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Sent down the tree: the signed header and the encrypted shares addressed to the holders
+/// of the receiver's subtree (each node forwards to a child only its subtree's shares).
+public nonisolated struct WireUnmaskRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var header: WireSignedUnmaskHeader {
+    get {_header ?? WireSignedUnmaskHeader()}
+    set {_header = newValue}
+  }
+  /// Returns true if `header` has been explicitly set.
+  public var hasHeader: Bool {self._header != nil}
+  /// Clears the value of `header`. Subsequent reads from it will return its default value.
+  public mutating func clearHeader() {self._header = nil}
+
+  public var shares: [WireMaskedShare] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _header: WireSignedUnmaskHeader? = nil
 }
 
 public nonisolated struct WireQuerySubmission: Sendable {
@@ -1622,7 +1747,7 @@ nonisolated extension WirePlanDimension: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension WireQueryPlan: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".QueryPlan"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}query_id\0\u{1}researcher\0\u{1}origin\0\u{3}normalised_query\0\u{1}query\0\u{1}dimensions\0\u{1}targets\0\u{1}fanout\0\u{3}issued_at_ms\0\u{3}deadline_ms\0\u{3}level_margin_ms\0\u{3}noise_sigma\0\u{3}statistic_bounds\0\u{1}submission\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}query_id\0\u{1}researcher\0\u{1}origin\0\u{3}normalised_query\0\u{1}query\0\u{1}dimensions\0\u{1}targets\0\u{1}fanout\0\u{3}issued_at_ms\0\u{3}deadline_ms\0\u{3}level_margin_ms\0\u{3}noise_sigma\0\u{3}statistic_bounds\0\u{1}submission\0\u{3}secure_aggregation\0")
 
   fileprivate class _StorageClass {
     var _queryID: Data = Data()
@@ -1639,6 +1764,7 @@ nonisolated extension WireQueryPlan: SwiftProtobuf.Message, SwiftProtobuf._Messa
     var _noiseSigma: Double = 0
     var _statisticBounds: [WirePlanStatisticBounds] = []
     var _submission: WireSignedSubmission? = nil
+    var _secureAggregation: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1663,6 +1789,7 @@ nonisolated extension WireQueryPlan: SwiftProtobuf.Message, SwiftProtobuf._Messa
       _noiseSigma = source._noiseSigma
       _statisticBounds = source._statisticBounds
       _submission = source._submission
+      _secureAggregation = source._secureAggregation
     }
   }
 
@@ -1695,6 +1822,7 @@ nonisolated extension WireQueryPlan: SwiftProtobuf.Message, SwiftProtobuf._Messa
         case 12: try { try decoder.decodeSingularDoubleField(value: &_storage._noiseSigma) }()
         case 13: try { try decoder.decodeRepeatedMessageField(value: &_storage._statisticBounds) }()
         case 14: try { try decoder.decodeSingularMessageField(value: &_storage._submission) }()
+        case 15: try { try decoder.decodeSingularBoolField(value: &_storage._secureAggregation) }()
         default: break
         }
       }
@@ -1749,6 +1877,9 @@ nonisolated extension WireQueryPlan: SwiftProtobuf.Message, SwiftProtobuf._Messa
       try { if let v = _storage._submission {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
       } }()
+      if _storage._secureAggregation != false {
+        try visitor.visitSingularBoolField(value: _storage._secureAggregation, fieldNumber: 15)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1772,6 +1903,7 @@ nonisolated extension WireQueryPlan: SwiftProtobuf.Message, SwiftProtobuf._Messa
         if _storage._noiseSigma != rhs_storage._noiseSigma {return false}
         if _storage._statisticBounds != rhs_storage._statisticBounds {return false}
         if _storage._submission != rhs_storage._submission {return false}
+        if _storage._secureAggregation != rhs_storage._secureAggregation {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1783,7 +1915,7 @@ nonisolated extension WireQueryPlan: SwiftProtobuf.Message, SwiftProtobuf._Messa
 
 nonisolated extension WireSubmissionPayload: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubmissionPayload"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sql\0\u{3}query_id\0\u{3}issued_at_ms\0\u{1}origin\0\u{1}fanout\0\u{3}timeout_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sql\0\u{3}query_id\0\u{3}issued_at_ms\0\u{1}origin\0\u{1}fanout\0\u{3}timeout_ms\0\u{3}plaintext_tree\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1797,6 +1929,7 @@ nonisolated extension WireSubmissionPayload: SwiftProtobuf.Message, SwiftProtobu
       case 4: try { try decoder.decodeSingularStringField(value: &self.origin) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.fanout) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.timeoutMs) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.plaintextTree) }()
       default: break
       }
     }
@@ -1821,6 +1954,9 @@ nonisolated extension WireSubmissionPayload: SwiftProtobuf.Message, SwiftProtobu
     if self.timeoutMs != 0 {
       try visitor.visitSingularInt64Field(value: self.timeoutMs, fieldNumber: 6)
     }
+    if self.plaintextTree != false {
+      try visitor.visitSingularBoolField(value: self.plaintextTree, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1831,6 +1967,7 @@ nonisolated extension WireSubmissionPayload: SwiftProtobuf.Message, SwiftProtobu
     if lhs.origin != rhs.origin {return false}
     if lhs.fanout != rhs.fanout {return false}
     if lhs.timeoutMs != rhs.timeoutMs {return false}
+    if lhs.plaintextTree != rhs.plaintextTree {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2043,7 +2180,7 @@ nonisolated extension WireCoverage: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension WireSubtreeResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubtreeResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}partial\0\u{1}coverage\0\u{3}strictest_k\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}partial\0\u{1}coverage\0\u{3}strictest_k\0\u{3}masked_sum\0\u{1}shares\0\u{1}reveals\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2054,6 +2191,9 @@ nonisolated extension WireSubtreeResult: SwiftProtobuf.Message, SwiftProtobuf._M
       case 1: try { try decoder.decodeSingularBytesField(value: &self._partial) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._coverage) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.strictestK) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self._maskedSum) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.shares) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.reveals) }()
       default: break
       }
     }
@@ -2073,6 +2213,15 @@ nonisolated extension WireSubtreeResult: SwiftProtobuf.Message, SwiftProtobuf._M
     if self.strictestK != 0 {
       try visitor.visitSingularInt64Field(value: self.strictestK, fieldNumber: 3)
     }
+    try { if let v = self._maskedSum {
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 4)
+    } }()
+    if !self.shares.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.shares, fieldNumber: 5)
+    }
+    if !self.reveals.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.reveals, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2080,6 +2229,208 @@ nonisolated extension WireSubtreeResult: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs._partial != rhs._partial {return false}
     if lhs._coverage != rhs._coverage {return false}
     if lhs.strictestK != rhs.strictestK {return false}
+    if lhs._maskedSum != rhs._maskedSum {return false}
+    if lhs.shares != rhs.shares {return false}
+    if lhs.reveals != rhs.reveals {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireMaskedShare: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MaskedShare"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sender\0\u{1}holder\0\u{1}ciphertext\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.sender) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.holder) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.ciphertext) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.sender.isEmpty {
+      try visitor.visitSingularStringField(value: self.sender, fieldNumber: 1)
+    }
+    if !self.holder.isEmpty {
+      try visitor.visitSingularStringField(value: self.holder, fieldNumber: 2)
+    }
+    if !self.ciphertext.isEmpty {
+      try visitor.visitSingularBytesField(value: self.ciphertext, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireMaskedShare, rhs: WireMaskedShare) -> Bool {
+    if lhs.sender != rhs.sender {return false}
+    if lhs.holder != rhs.holder {return false}
+    if lhs.ciphertext != rhs.ciphertext {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireSealedReveal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SealedReveal"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}holder\0\u{1}ciphertext\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.holder) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.ciphertext) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.holder.isEmpty {
+      try visitor.visitSingularStringField(value: self.holder, fieldNumber: 1)
+    }
+    if !self.ciphertext.isEmpty {
+      try visitor.visitSingularBytesField(value: self.ciphertext, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireSealedReveal, rhs: WireSealedReveal) -> Bool {
+    if lhs.holder != rhs.holder {return false}
+    if lhs.ciphertext != rhs.ciphertext {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireUnmaskHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UnmaskHeader"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}query_id\0\u{1}responders\0\u{3}deadline_ms\0\u{3}level_margin_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.queryID) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.responders) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.deadlineMs) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.levelMarginMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.queryID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.queryID, fieldNumber: 1)
+    }
+    if !self.responders.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.responders, fieldNumber: 2)
+    }
+    if self.deadlineMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.deadlineMs, fieldNumber: 3)
+    }
+    if self.levelMarginMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.levelMarginMs, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireUnmaskHeader, rhs: WireUnmaskHeader) -> Bool {
+    if lhs.queryID != rhs.queryID {return false}
+    if lhs.responders != rhs.responders {return false}
+    if lhs.deadlineMs != rhs.deadlineMs {return false}
+    if lhs.levelMarginMs != rhs.levelMarginMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireSignedUnmaskHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SignedUnmaskHeader"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}payload\0\u{1}signature\0\u{3}certificate_chain\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.payload) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      case 3: try { try decoder.decodeRepeatedBytesField(value: &self.certificateChain) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.payload.isEmpty {
+      try visitor.visitSingularBytesField(value: self.payload, fieldNumber: 1)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 2)
+    }
+    if !self.certificateChain.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.certificateChain, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireSignedUnmaskHeader, rhs: WireSignedUnmaskHeader) -> Bool {
+    if lhs.payload != rhs.payload {return false}
+    if lhs.signature != rhs.signature {return false}
+    if lhs.certificateChain != rhs.certificateChain {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireUnmaskRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UnmaskRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}shares\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._header) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.shares) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._header {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.shares.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.shares, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireUnmaskRequest, rhs: WireUnmaskRequest) -> Bool {
+    if lhs._header != rhs._header {return false}
+    if lhs.shares != rhs.shares {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -33,6 +33,9 @@ public struct QueryPlan: Sendable, Equatable {
     public var statisticBounds: [String: ClosedRange<Int64>]
     /// The researcher's signed submission, carried unchanged (``SubmissionVerifier``).
     public var submission: SignedSubmission?
+    /// Whether partials travel masked, with an unmasking round after the first
+    /// (docs/PRIVACY.md, "Secure aggregation").
+    public var secureAggregation: Bool
 
     public init(
         queryID: QueryID,
@@ -48,7 +51,8 @@ public struct QueryPlan: Sendable, Equatable {
         levelMarginMilliseconds: Int64,
         noiseSigma: Double = 0,
         statisticBounds: [String: ClosedRange<Int64>] = [:],
-        submission: SignedSubmission? = nil
+        submission: SignedSubmission? = nil,
+        secureAggregation: Bool = false
     ) {
         self.queryID = queryID
         self.researcher = researcher
@@ -64,6 +68,7 @@ public struct QueryPlan: Sendable, Equatable {
         self.noiseSigma = noiseSigma
         self.statisticBounds = statisticBounds
         self.submission = submission
+        self.secureAggregation = secureAggregation
     }
 
     /// How the origin perturbs this plan's result.
@@ -76,9 +81,34 @@ public struct QueryPlan: Sendable, Equatable {
         AggregationTree(queryID: queryID.bytes, origin: origin, targets: targets, fanout: fanout)
     }
 
-    /// When `node` must have answered its parent (the origin: when it releases).
+    /// When `node` must have answered its parent in the first round (the origin: when it
+    /// releases, or under secure aggregation when it fixes the responders).
     public func deadline(of node: NodeID, in tree: AggregationTree) -> Int64 {
         deadlineMilliseconds - Int64(tree.depth(of: node) ?? tree.depth) * levelMarginMilliseconds
+    }
+
+    /// When the unmasking round ends at the origin: half the first round's time after it.
+    /// A planner gives the first round two thirds of the researcher's timeout
+    /// (``firstRoundShare(ofTimeoutMilliseconds:)``), so both rounds end within it; the
+    /// time follows from the signed plan and needs no signature of its own.
+    public var unmaskDeadlineMilliseconds: Int64 {
+        deadlineMilliseconds + max(0, deadlineMilliseconds - issuedAtMilliseconds) / 2
+    }
+
+    /// The per-level margin of the unmasking round, split like the first round's.
+    public var unmaskLevelMarginMilliseconds: Int64 {
+        Self.levelMargin(budgetMilliseconds: unmaskDeadlineMilliseconds - deadlineMilliseconds, depth: tree.depth)
+    }
+
+    /// When `node` must have answered its parent in the unmasking round.
+    public func unmaskDeadline(of node: NodeID, in tree: AggregationTree) -> Int64 {
+        unmaskDeadlineMilliseconds - Int64(tree.depth(of: node) ?? tree.depth) * unmaskLevelMarginMilliseconds
+    }
+
+    /// The part of a timeout the first round gets: all of it in the plaintext tree, two
+    /// thirds under secure aggregation (the unmasking round takes the rest).
+    public static func firstRoundShare(ofTimeoutMilliseconds timeout: Int64, secureAggregation: Bool) -> Int64 {
+        secureAggregation ? timeout * 2 / 3 : timeout
     }
 
     /// The margin per level for a query that may take `budgetMilliseconds` over a tree of

@@ -55,6 +55,7 @@ extension QueryPlan {
             return bounds
         }
         if let submission { message.submission = submission.wire }
+        message.secureAggregation = secureAggregation
         return message
     }
 
@@ -120,7 +121,8 @@ extension QueryPlan {
             levelMarginMilliseconds: message.levelMarginMs,
             noiseSigma: message.noiseSigma,
             statisticBounds: statisticBounds,
-            submission: message.hasSubmission ? SignedSubmission(wire: message.submission) : nil
+            submission: message.hasSubmission ? SignedSubmission(wire: message.submission) : nil,
+            secureAggregation: message.secureAggregation
         )
     }
 }

@@ -16,10 +16,14 @@ public struct QuerySubmission: Sendable, Equatable {
     public var timeoutMilliseconds: Int64
     /// Nil: the origin's default (``defaultFanout``).
     public var fanout: Int?
+    /// Plan without secure aggregation (docs/PRIVACY.md, "Secure aggregation"): for
+    /// comparing the two trees; providers answer it only when their policy allows.
+    public var plaintextTree: Bool
 
-    public init(sql: String, timeoutMilliseconds: Int64 = defaultTimeoutMilliseconds, fanout: Int? = nil) {
+    public init(sql: String, timeoutMilliseconds: Int64 = defaultTimeoutMilliseconds, fanout: Int? = nil, plaintextTree: Bool = false) {
         self.sql = sql
         self.timeoutMilliseconds = timeoutMilliseconds
         self.fanout = fanout
+        self.plaintextTree = plaintextTree
     }
 }

@@ -20,19 +20,23 @@ public struct ResearcherSubmission: Sendable, Equatable {
     /// Nil: the origin's default fanout.
     public var fanout: Int?
     public var timeoutMilliseconds: Int64
+    /// Asks for the plaintext tree, without secure aggregation: for comparisons only, and
+    /// answered only by providers whose policy allows plaintext partials.
+    public var plaintextTree: Bool
 
-    public init(sql: String, queryID: QueryID, issuedAtMilliseconds: Int64, origin: NodeID, fanout: Int?, timeoutMilliseconds: Int64) {
+    public init(sql: String, queryID: QueryID, issuedAtMilliseconds: Int64, origin: NodeID, fanout: Int?, timeoutMilliseconds: Int64, plaintextTree: Bool = false) {
         self.sql = sql
         self.queryID = queryID
         self.issuedAtMilliseconds = issuedAtMilliseconds
         self.origin = origin
         self.fanout = fanout
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.plaintextTree = plaintextTree
     }
 
     /// The query as the origin plans it.
     public var query: QuerySubmission {
-        QuerySubmission(sql: sql, timeoutMilliseconds: timeoutMilliseconds, fanout: fanout)
+        QuerySubmission(sql: sql, timeoutMilliseconds: timeoutMilliseconds, fanout: fanout, plaintextTree: plaintextTree)
     }
 
     public func encoded() -> [UInt8] {
@@ -43,6 +47,7 @@ public struct ResearcherSubmission: Sendable, Equatable {
         message.origin = origin.rawValue
         message.fanout = fanout.map { UInt32(clamping: $0) } ?? 0
         message.timeoutMs = timeoutMilliseconds
+        message.plaintextTree = plaintextTree
         // Encoding strings, bytes and integers cannot fail.
         return try! message.serializedBytes()
     }
@@ -61,7 +66,8 @@ public struct ResearcherSubmission: Sendable, Equatable {
             issuedAtMilliseconds: message.issuedAtMs,
             origin: try WireDecoding.nodeID(message.origin, "the origin of the researcher's submission"),
             fanout: message.fanout == 0 ? nil : Int(message.fanout),
-            timeoutMilliseconds: message.timeoutMs
+            timeoutMilliseconds: message.timeoutMs,
+            plaintextTree: message.plaintextTree
         )
     }
 
@@ -84,7 +90,8 @@ extension QuerySubmission {
     /// The researcher's signed submission of this query to `origin`, under a fresh id.
     public func signed(for origin: NodeID, by credential: Credential, nowMilliseconds: Int64, random: inout some RandomNumberGenerator) throws(PKIError) -> SignedSubmission {
         try ResearcherSubmission(
-            sql: sql, queryID: QueryID(using: &random), issuedAtMilliseconds: nowMilliseconds, origin: origin, fanout: fanout, timeoutMilliseconds: timeoutMilliseconds
+            sql: sql, queryID: QueryID(using: &random), issuedAtMilliseconds: nowMilliseconds, origin: origin, fanout: fanout, timeoutMilliseconds: timeoutMilliseconds,
+            plaintextTree: plaintextTree
         ).signed(by: credential)
     }
 }
@@ -206,6 +213,14 @@ public struct SubmissionVerifier: Sendable {
             plan.deadlineMilliseconds <= submission.issuedAtMilliseconds + submission.timeoutMilliseconds + QueryPlanVerifier.clockSkewAllowanceMilliseconds
         else {
             throw Self.rejection("\(what) changes the fanout or the time researcher \(researcher) signed")
+        }
+        // The researcher chose the tree: a plan cannot drop the masking they did not waive,
+        // nor stretch the unmasking round past their timeout.
+        guard plan.secureAggregation == !submission.plaintextTree,
+            !plan.secureAggregation
+                || plan.unmaskDeadlineMilliseconds <= submission.issuedAtMilliseconds + submission.timeoutMilliseconds + QueryPlanVerifier.clockSkewAllowanceMilliseconds
+        else {
+            throw Self.rejection("\(what) is \(plan.secureAggregation ? "masked" : "not masked") against what researcher \(researcher) signed, or its unmasking round ends after the signed timeout")
         }
         let signedQuery: Query
         do {

@@ -1,5 +1,7 @@
 import Aggregation
 import Foundation
+import MeshCore
+import SecureAggregation
 import SwiftProtobuf
 
 /// Protobuf coding of ``SubtreeResult`` (`SubtreeResult` in QueryPlan.proto): what a node
@@ -20,6 +22,14 @@ extension SubtreeResult {
         }
         message.coverage = coverage.wire
         message.strictestK = Int64(strictestK)
+        if let maskedSum { message.maskedSum = Data(maskedSum.bytes) }
+        message.shares = Self.wire(shares)
+        message.reveals = reveals.sorted { $0.key < $1.key }.map { holder, ciphertext in
+            var reveal = WireSealedReveal()
+            reveal.holder = holder.rawValue
+            reveal.ciphertext = Data(ciphertext)
+            return reveal
+        }
         return try! message.serializedBytes()
     }
 
@@ -36,6 +46,54 @@ extension SubtreeResult {
         guard message.strictestK >= 0, message.strictestK <= Int64(Int32.max) else {
             throw QueryPlanRejection(.malformed, "the subtree result has strictest k \(message.strictestK); a minimum cell size is from 0 up")
         }
-        self.init(partial: partial, coverage: try Coverage(wire: message.coverage), strictestK: Int(message.strictestK))
+        var maskedSum: RingVector?
+        if message.hasMaskedSum {
+            guard let vector = RingVector(bytes: Array(message.maskedSum)) else {
+                throw QueryPlanRejection(.malformed, "the masked sum of the subtree result has \(message.maskedSum.count) bytes, not a multiple of 16")
+            }
+            maskedSum = vector
+        }
+        self.init(
+            partial: partial, coverage: try Coverage(wire: message.coverage), strictestK: Int(message.strictestK), maskedSum: maskedSum,
+            shares: try Self.shares(message.shares, what: "the subtree result"),
+            reveals: try Self.reveals(message.reveals)
+        )
+    }
+}
+
+extension SubtreeResult {
+    static func shares(_ wire: [WireMaskedShare], what: String) throws(QueryPlanRejection) -> [ShareRoute: [UInt8]] {
+        var shares: [ShareRoute: [UInt8]] = [:]
+        for share in wire {
+            let route = ShareRoute(
+                sender: try WireDecoding.nodeID(share.sender, "the sender of a share in \(what)"),
+                holder: try WireDecoding.nodeID(share.holder, "the holder of a share in \(what)")
+            )
+            guard shares.updateValue(Array(share.ciphertext), forKey: route) == nil else {
+                throw QueryPlanRejection(.malformed, "\(what) carries two shares from \(route.sender) to \(route.holder)")
+            }
+        }
+        return shares
+    }
+
+    static func wire(_ shares: [ShareRoute: [UInt8]]) -> [WireMaskedShare] {
+        shares.sorted { $0.key < $1.key }.map { route, ciphertext in
+            var share = WireMaskedShare()
+            share.sender = route.sender.rawValue
+            share.holder = route.holder.rawValue
+            share.ciphertext = Data(ciphertext)
+            return share
+        }
+    }
+
+    private static func reveals(_ wire: [WireSealedReveal]) throws(QueryPlanRejection) -> [NodeID: [UInt8]] {
+        var reveals: [NodeID: [UInt8]] = [:]
+        for reveal in wire {
+            let holder = try WireDecoding.nodeID(reveal.holder, "a holder in the subtree result")
+            guard reveals.updateValue(Array(reveal.ciphertext), forKey: holder) == nil else {
+                throw QueryPlanRejection(.malformed, "the subtree result carries two reveals of \(holder)")
+            }
+        }
+        return reveals
     }
 }

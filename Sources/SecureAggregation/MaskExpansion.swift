@@ -3,19 +3,24 @@ import Foundation
 import MeshCore
 
 /// The keys and streams of secure aggregation (docs/PRIVACY.md, "Secure aggregation"):
-/// pairwise keys from X25519 agreement between two participants' ephemeral keys, bound by
-/// HKDF to the query id and both node IDs, one for masks and one for the shares they send
-/// each other; and the expansion of a 32-byte seed into a ring vector by a ChaCha20 stream.
+/// pairwise keys from X25519 agreement between two nodes' long-term keys, bound by HKDF to
+/// the query id and both node IDs, one for masks, one for the shares they send each other
+/// and one for what a holder reveals to the origin; and the expansion of a 32-byte seed into a ring vector by a ChaCha20 stream.
 enum MaskExpansion {
     static let maskInfo = Array("oncomesh-secagg-mask-v1".utf8)
     static let shareInfo = Array("oncomesh-secagg-share-v1".utf8)
+    static let revealInfo = Array("oncomesh-secagg-reveal-v1".utf8)
 
     /// The key `a` and `b` share for `purpose`, the same whichever of the two computes it.
     static func pairKey(
         _ privateKey: Curve25519.KeyAgreement.PrivateKey, _ ownID: NodeID, peerKey: Curve25519.KeyAgreement.PublicKey, _ peerID: NodeID,
         queryID: [UInt8], purpose: [UInt8]
     ) throws -> SymmetricKey {
-        let shared = try privateKey.sharedSecretFromKeyAgreement(with: peerKey)
+        pairKey(try privateKey.sharedSecretFromKeyAgreement(with: peerKey), ownID, peerID, queryID: queryID, purpose: purpose)
+    }
+
+    /// The same from an agreed secret.
+    static func pairKey(_ shared: SharedSecret, _ ownID: NodeID, _ peerID: NodeID, queryID: [UInt8], purpose: [UInt8]) -> SymmetricKey {
         let (low, high) = ownID < peerID ? (ownID, peerID) : (peerID, ownID)
         let info = purpose + [0] + Array(low.rawValue.utf8) + [0] + Array(high.rawValue.utf8)
         return shared.hkdfDerivedSymmetricKey(using: SHA256.self, salt: queryID, sharedInfo: info, outputByteCount: 32)

@@ -9,10 +9,11 @@ import MeshCore
 public struct MaskingGraph: Sendable, Equatable {
     public let participants: [NodeID]
     public let degree: Int
-    /// Shares of a participant's secrets needed to rebuild them: 40% of its neighbours plus
-    /// one. With a third of the participants dropping, a node keeps two thirds of its
-    /// neighbours on average, well above it; fewer colluding neighbours than this learn
-    /// nothing of its secrets.
+    /// Shares of a participant's self-mask seed needed to rebuild it: ⌊2d/5⌋ + 1, more than
+    /// 40% of its d neighbours. With a third of the participants dropping, a node keeps two
+    /// thirds of its neighbours on average, well above it; fewer colluding neighbours than
+    /// this learn nothing of the seed. In a federation of four (d = 3, threshold 2) one
+    /// crash still leaves every responder two holders.
     public let threshold: Int
     private let position: [NodeID: Int]
     private let order: [NodeID]
@@ -24,10 +25,12 @@ public struct MaskingGraph: Sendable, Equatable {
         let n = unique.count
         let wanted = degree ?? Self.defaultDegree(for: n)
         // An even degree below n, so that each node has degree / 2 neighbours on each side.
-        let even = max(0, min(wanted, n - 1)) & ~1
+        // At least 2 once there are three participants: a degree of 0 would leave every
+        // vector unmasked by pairwise masks.
+        let even = max(n >= 3 ? 2 : 0, min(wanted, n - 1, 254)) & ~1
         self.degree = n - 1 <= wanted ? n - 1 : even
-        self.threshold = max(1, min(self.degree, (self.degree * 2 + 4) / 5 + 1))
-        order = unique.sorted { Self.rank(queryID, $0).lexicographicallyPrecedes(Self.rank(queryID, $1)) }
+        self.threshold = max(1, min(self.degree, self.degree * 2 / 5 + 1))
+        order = unique.map { (Self.rank(queryID, $0), $0) }.sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
         position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
     }
 

@@ -37,3 +37,30 @@ public struct RingVector: Sendable, Equatable {
         for index in elements.indices { elements[index] &-= other.elements[index] }
     }
 }
+
+extension RingVector {
+    /// 16 bytes per element, little-endian: how a masked vector travels.
+    public var bytes: [UInt8] {
+        var result: [UInt8] = []
+        result.reserveCapacity(elements.count * 16)
+        for element in elements {
+            for shift in stride(from: 0, to: 128, by: 8) { result.append(UInt8(truncatingIfNeeded: element >> UInt128(shift))) }
+        }
+        return result
+    }
+
+    /// The vector of ``bytes``; nil when the length is not a multiple of 16.
+    public init?(bytes: [UInt8]) {
+        guard bytes.count % 16 == 0 else { return nil }
+        var elements: [UInt128] = []
+        elements.reserveCapacity(bytes.count / 16)
+        var index = 0
+        while index < bytes.count {
+            var value: UInt128 = 0
+            for offset in (0..<16).reversed() { value = value << 8 | UInt128(bytes[index + offset]) }
+            elements.append(value)
+            index += 16
+        }
+        self.init(elements: elements)
+    }
+}

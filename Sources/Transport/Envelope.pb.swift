@@ -67,6 +67,11 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
   /// result of the receiver's subtree (SubtreeResult), or a rejection whose body is the
   /// rejection code (QueryPlanRejection.Code).
   case queryPlan // = 8
+
+  /// The unmasking round of secure aggregation (QueryPlanner/QueryPlan.proto, UnmaskRequest)
+  /// sent down the same tree; the response carries the subtree's sealed reveals
+  /// (SubtreeResult), or a rejection like QUERY_PLAN's.
+  case queryUnmask // = 9
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -84,6 +89,7 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
     case 6: self = .status
     case 7: self = .querySubmit
     case 8: self = .queryPlan
+    case 9: self = .queryUnmask
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -99,6 +105,7 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
     case .status: return 6
     case .querySubmit: return 7
     case .queryPlan: return 8
+    case .queryUnmask: return 9
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -114,6 +121,7 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
     .status,
     .querySubmit,
     .queryPlan,
+    .queryUnmask,
   ]
 
 }
@@ -246,7 +254,7 @@ public nonisolated struct Envelope: Sendable {
 fileprivate nonisolated let _protobuf_package = "oncomesh.transport"
 
 nonisolated extension MessageKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MESSAGE_KIND_UNSPECIFIED\0\u{1}MESSAGE_KIND_ECHO\0\u{1}MESSAGE_KIND_MEMBERSHIP\0\u{1}MESSAGE_KIND_CATALOGUE_DIGEST\0\u{1}MESSAGE_KIND_CATALOGUE_PULL\0\u{1}MESSAGE_KIND_REVOCATION_LIST\0\u{1}MESSAGE_KIND_STATUS\0\u{1}MESSAGE_KIND_QUERY_SUBMIT\0\u{1}MESSAGE_KIND_QUERY_PLAN\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MESSAGE_KIND_UNSPECIFIED\0\u{1}MESSAGE_KIND_ECHO\0\u{1}MESSAGE_KIND_MEMBERSHIP\0\u{1}MESSAGE_KIND_CATALOGUE_DIGEST\0\u{1}MESSAGE_KIND_CATALOGUE_PULL\0\u{1}MESSAGE_KIND_REVOCATION_LIST\0\u{1}MESSAGE_KIND_STATUS\0\u{1}MESSAGE_KIND_QUERY_SUBMIT\0\u{1}MESSAGE_KIND_QUERY_PLAN\0\u{1}MESSAGE_KIND_QUERY_UNMASK\0")
 }
 
 nonisolated extension MessageDirection: SwiftProtobuf._ProtoNameProviding {

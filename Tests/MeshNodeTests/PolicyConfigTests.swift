@@ -49,8 +49,20 @@ import Testing
         #expect(try NodeConfig.parse(unlimited.yaml(), file: "node.yaml").policy.privacyBudget == nil)
     }
 
+    /// Partials leave masked unless the operator says otherwise, and the setting survives
+    /// a rewrite of the file.
+    @Test func plaintextPartialsAreRefusedUnlessAllowed() throws {
+        #expect(try NodeConfig.parse(Self.text(policy: ["k: 5"]), file: "node.yaml").policy.plaintextPartials == false)
+        let allowed = try NodeConfig.parse(Self.text(policy: ["plaintext_partials: allow"]), file: "node.yaml")
+        #expect(allowed.policy.plaintextPartials)
+        #expect(try NodeConfig.parse(allowed.yaml(), file: "node.yaml").policy.plaintextPartials)
+    }
+
     @Test func badPrivacySettingsAreNamedWithTheirLine() {
-        for (line, fragment) in [("noise_sigma: -1", "noise_sigma"), ("privacy_budget: 0", "privacy_budget"), ("max_queries_per_day: many", "max_queries_per_day")] {
+        for (line, fragment) in [
+            ("noise_sigma: -1", "noise_sigma"), ("privacy_budget: 0", "privacy_budget"), ("max_queries_per_day: many", "max_queries_per_day"),
+            ("plaintext_partials: yes", "plaintext_partials"),
+        ] {
             let error = #expect(throws: ConfigError.self) { try NodeConfig.parse(Self.text(policy: [line]), file: "node.yaml") }
             #expect(error?.line == 8, "\(line)")
             #expect(error?.message.contains(fragment) == true, "\(error?.message ?? "")")

@@ -68,7 +68,8 @@ struct QueryWireInputTests {
         // What the researcher (alice unless told) signed: this query, id and origin.
         let submission = try ResearcherSubmission(
             sql: signedSQL ?? query.normalisedText, queryID: queryID, issuedAtMilliseconds: now - issuedMillisecondsAgo, origin: originID, fanout: 8,
-            timeoutMilliseconds: max(1, issuedMillisecondsAgo + deadlineInMilliseconds)
+            // The first round takes two thirds of the timeout, the unmasking round the rest.
+            timeoutMilliseconds: max(1, (issuedMillisecondsAgo + deadlineInMilliseconds) * 3 / 2)
         ).signed(by: try fixture.researcher(signer ?? researcher))
         return QueryPlan(
             queryID: queryID,
@@ -82,7 +83,8 @@ struct QueryWireInputTests {
             issuedAtMilliseconds: now - issuedMillisecondsAgo,
             deadlineMilliseconds: now + deadlineInMilliseconds,
             levelMarginMilliseconds: QueryPlan.levelMargin(budgetMilliseconds: issuedMillisecondsAgo + deadlineInMilliseconds, depth: tree.depth),
-            submission: submission
+            submission: submission,
+            secureAggregation: true
         )
     }
 
@@ -208,7 +210,7 @@ struct QueryWireInputTests {
         let answered = try await Self.send(valid.encoded(), to: "node-1")
         #expect(answered.status == .ok, "\(answered)")
         #expect(answered.subtreeResult?.coverage.answered == [try NodeID("node-1")], "\(String(describing: answered.subtreeResult?.coverage))")
-        #expect(answered.subtreeResult?.partial != nil)
+        #expect(answered.subtreeResult?.maskedSum != nil && answered.subtreeResult?.partial == nil)
 
         // The same plan again: a replay.
         Self.expectRefused(try await Self.send(valid.encoded(), to: "node-1"), .duplicate, saying: "already received")
@@ -221,7 +223,7 @@ struct QueryWireInputTests {
         Self.expectRefused(try await Self.send(tampered.encoded(), to: "node-1"), .badSignature, saying: "signature does not verify")
         // The refusal consumed nothing: the untampered plan is still answered.
         let afterTampering = try await Self.send(fresh.encoded(), to: "node-1")
-        #expect(afterTampering.status == .ok && afterTampering.subtreeResult?.partial != nil, "\(afterTampering)")
+        #expect(afterTampering.status == .ok && afterTampering.subtreeResult?.maskedSum != nil, "\(afterTampering)")
 
         // No signature at all.
         let unsigned = try Self.signedByProbe(try Self.plan())
@@ -263,7 +265,7 @@ struct QueryWireInputTests {
         // After all of that node-1 still answers plans, and takes part in a researcher's
         // query (bob's, which every node's policy allows) with the other two.
         let last = try await Self.send(try Self.signedByProbe(try Self.plan()).encoded(), to: "node-1")
-        #expect(last.status == .ok && last.subtreeResult?.partial != nil, "\(last)")
+        #expect(last.status == .ok && last.subtreeResult?.maskedSum != nil, "\(last)")
         let command = try fixture.queryCommand("SELECT COUNT(DISTINCT subject) FROM cases GROUP BY modality", as: "bob", node: "node-1", json: true)
         #expect(command.status == 0, "\(command.combinedOutput)")
         let answeredBy = Self.coverage(command.standardOutput)?["answered"] as? [String] ?? []
@@ -372,7 +374,7 @@ struct QueryWireInputTests {
         #expect(direct.status == .ok, "\(direct)")
         #expect(direct.subtreeResult?.coverage.refused[node2]?.contains("researcher alice") == true, "\(String(describing: direct.subtreeResult?.coverage))")
         #expect(direct.subtreeResult?.coverage.answered.isEmpty == true)
-        #expect(direct.subtreeResult != nil && direct.subtreeResult?.partial == nil)
+        #expect(direct.subtreeResult != nil && direct.subtreeResult?.partial == nil && direct.subtreeResult?.maskedSum == nil)
 
         let audit = try ProcessRunner.run(CACommandTests.meshnode, ["audit", "--config", fixture.mesh.config("node-2"), "--format", "json"])
         #expect(audit.status == 0, "\(audit.combinedOutput)")

@@ -130,7 +130,12 @@ import Testing
         let plan = outcome.plan
         #expect(plan.normalisedQuery == "SELECT COUNT(*) FROM cases WHERE sex = 'F' GROUP BY modality")
         #expect(plan.fanout == 2)
-        #expect(plan.deadlineMilliseconds == plan.issuedAtMilliseconds + QuerySubmission.defaultTimeoutMilliseconds)
+        // Masked by default: the first round gets two thirds of the timeout, the unmasking
+        // round the rest, ending exactly at the timeout.
+        #expect(plan.secureAggregation)
+        #expect(plan.deadlineMilliseconds == plan.issuedAtMilliseconds + QuerySubmission.defaultTimeoutMilliseconds * 2 / 3)
+        #expect(plan.unmaskDeadlineMilliseconds <= plan.issuedAtMilliseconds + QuerySubmission.defaultTimeoutMilliseconds)
+        #expect(plan.unmaskDeadlineMilliseconds > plan.deadlineMilliseconds)
         #expect(plan.tree.root == (try NodeID("origin")))
         #expect(plan.levelMarginMilliseconds * Int64(plan.tree.depth + 1) < QuerySubmission.defaultTimeoutMilliseconds)
         #expect(throws: PlanningError.self) { try Self.plan("SELECT COUNT(*) FROM cases", try mesh(), fanout: 0) }

@@ -38,30 +38,32 @@ import Testing
         var longTerm: [NodeID: Curve25519.KeyAgreement.PrivateKey] = [:]
         for node in nodes { longTerm[node] = try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }) }
         let published = longTerm.mapValues { Array($0.publicKey.rawRepresentation) }
-        var participants: [NodeID: SecureAggregationParticipant] = [:]
-        var announcements: [NodeID: SecureAggregationParticipant.Announcement] = [:]
+        var contributions: [NodeID: SecureAggregationParticipant.Contribution] = [:]
         for node in nodes {
-            participants[node] = try SecureAggregationParticipant(
+            let participant = try SecureAggregationParticipant(
                 node: node, queryID: plan.queryID.bytes, graph: graph, longTermKey: longTerm[node]!, neighbourKeys: published, random: &random
             )
-            announcements[node] = try participants[node]!.announce(random: &random)
+            contributions[node] = try participant.contribute(encoding.encode(partials[node]!), random: &random)
         }
-        // Two sites crash after announcing; the others mask and their vectors are summed.
+        // Two sites crash before their contributions reach the origin; the others' masked
+        // vectors are summed as interior nodes would, and every live site reveals.
         let crashed = Set(nodes.shuffled(using: &random).prefix(2))
         let responders = Set(nodes).subtracting(crashed)
-        let announced = announcements.mapValues(\.publicKey)
         var sum = RingVector(zeros: encoding.length)
         var merged = QueryPartial(statisticAttributes: ["age"])
         for node in responders {
-            sum.add(try participants[node]!.mask(encoding.encode(partials[node]!), announced: announced))
+            sum.add(contributions[node]!.masked)
             merged.merge(partials[node]!)
         }
-        let unmasker = SecureAggregationUnmasker(queryID: plan.queryID.bytes, graph: graph, publicKeys: announced)
-        var revealed: [NodeID: SecureAggregationParticipant.Revealed] = [:]
+        let unmasker = SecureAggregationUnmasker(graph: graph)
+        let request = unmasker.request(responders: responders)
+        #expect(request.dropped == crashed)
+        var revealed: [NodeID: SecureAggregationHolder.Revealed] = [:]
         for holder in responders {
-            var addressed: [NodeID: [UInt8]] = [:]
-            for (sender, announcement) in announcements { if let share = announcement.shares[holder] { addressed[sender] = share } }
-            revealed[holder] = try participants[holder]!.reveal(unmasker.request(responders: responders), shares: addressed)
+            let addressed = contributions.filter { responders.contains($0.key) }.compactMapValues { $0.shares[holder] }
+            revealed[holder] = try SecureAggregationHolder.reveal(
+                request, holder: holder, queryID: plan.queryID.bytes, graph: graph, longTermKey: longTerm[holder]!, publicKeys: published, shares: addressed
+            )
         }
         let total = try encoding.decode(try unmasker.unmask(sum: sum, responders: responders, revealed: revealed))
         #expect(total == merged)

@@ -98,6 +98,11 @@ public final class InteractiveProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// Sends `signal` (SIGSTOP freezes the process as a hung host would, SIGCONT resumes it).
+    public func send(_ signal: Int32) {
+        if process.isRunning { Foundation.kill(process.processIdentifier, signal) }
+    }
+
     /// Asks the process to stop (SIGTERM) and waits up to `timeoutSeconds` for it.
     public func terminate(timeoutSeconds: Double = 10) {
         guard process.isRunning else { return }

@@ -12,6 +12,10 @@ import Transport
 /// mutual TLS and asks each query from a node drawn at random, for each fanout in turn;
 /// then several researchers ask at once and the completed queries per second are counted.
 ///
+/// Each latency run is made twice when `--modes` says so: with secure aggregation (the
+/// default: masked vectors, then the unmasking round) and with the plaintext tree, on the
+/// same mesh; the nodes' status files give the frames and bytes each node moved per query.
+///
 /// Every answer is checked: complete coverage (every node answered or was pruned) and the
 /// same released rows as the first answer to the same query, so a fast wrong answer cannot
 /// pass as a result.
@@ -46,6 +50,12 @@ struct QueryBenchmarkCommand: AsyncParsableCommand {
     @Option(help: "Seed of the random choice of origins.")
     var seed: UInt64 = 1
 
+    @Option(help: "Comma-separated modes to compare: masked (secure aggregation) and plaintext (the nodes must allow plaintext partials).")
+    var modes: String = "masked"
+
+    @Option(help: "Comma-separated status.json files of the nodes, for traffic per query.")
+    var statusFiles: String = ""
+
     static let workload: [(name: String, sql: String)] = [
         ("COUNT(DISTINCT subject) GROUP BY modality", "SELECT COUNT(DISTINCT subject) FROM cases GROUP BY modality"),
         ("HISTOGRAM(age_at_diagnosis, 0, 100, 10)", "SELECT HISTOGRAM(age_at_diagnosis, 0, 100, 10) FROM cases"),
@@ -66,26 +76,65 @@ struct QueryBenchmarkCommand: AsyncParsableCommand {
 
         let client = try await ResearcherClient(credential: credential, addresses: addresses, eventLoop: group.next(), logger: logger)
         var reference: [String: FederatedResult] = [:]
-        var table = MarkdownTable(headers: ["query", "fanout", "queries", "p50 ms", "p99 ms", "max ms"], alignments: [.left, .right, .right, .right, .right, .right])
-        for (name, sql) in Self.workload {
-            for fanout in fanoutList {
-                var samples: [Double] = []
-                // Warm-up: connections to every node along the tree are open after it.
-                for _ in 0..<10 { _ = try await client.ask(sql, fanout: fanout, at: Int.random(in: 0..<addresses.count, using: &random)) }
-                for index in 0..<queries {
-                    let origin = Int.random(in: 0..<addresses.count, using: &random)
-                    let start = ContinuousClock.now
-                    let result = try await client.ask(sql, fanout: fanout, at: origin)
-                    samples.append((ContinuousClock.now - start).inSeconds * 1000)
-                    try Self.check(result, against: &reference[sql], nodeCount: addresses.count, context: "\(name), fanout \(fanout), query \(index)")
+        let modeList = modes.split(separator: ",").map(String.init)
+        guard !modeList.isEmpty, modeList.allSatisfy({ $0 == "masked" || $0 == "plaintext" }) else {
+            throw ValidationError("--modes takes masked and/or plaintext; got '\(modes)'")
+        }
+        let traffic = TrafficMeter(statusFiles: statusFiles.split(separator: ",").map(String.init))
+        // Gossip and anti-entropy keep flowing; their rate while idle is taken off.
+        let idle = try await traffic.idleRate(seconds: 5)
+        var table = MarkdownTable(
+            headers: ["mode", "query", "fanout", "queries", "p50 ms", "p99 ms", "max ms"], alignments: [.left, .left, .right, .right, .right, .right, .right]
+        )
+        var trafficTable = MarkdownTable(
+            headers: ["mode", "queries", "bytes/node/query (mean)", "bytes/node/query (max node)", "frames/node/query (mean)", "frames/node/query (max node)"],
+            alignments: [.left, .right, .right, .right, .right, .right]
+        )
+        var medians: [String: [Double]] = [:]
+        for mode in modeList {
+            let plaintext = mode == "plaintext"
+            var asked = 0
+            let before = try await traffic.read()
+            let started = ContinuousClock.now
+            for (name, sql) in Self.workload {
+                for fanout in fanoutList {
+                    var samples: [Double] = []
+                    // Warm-up: connections to every node along the tree are open after it.
+                    for _ in 0..<10 {
+                        _ = try await client.ask(sql, fanout: fanout, at: Int.random(in: 0..<addresses.count, using: &random), plaintextTree: plaintext)
+                    }
+                    asked += 10
+                    for index in 0..<queries {
+                        let origin = Int.random(in: 0..<addresses.count, using: &random)
+                        let start = ContinuousClock.now
+                        let result = try await client.ask(sql, fanout: fanout, at: origin, plaintextTree: plaintext)
+                        samples.append((ContinuousClock.now - start).inSeconds * 1000)
+                        try Self.check(result, against: &reference[sql], nodeCount: addresses.count, context: "\(mode), \(name), fanout \(fanout), query \(index)")
+                    }
+                    asked += queries
+                    let summary = SampleSummary(samples)
+                    medians[mode, default: []].append(summary.median)
+                    table.append([mode, name, "\(fanout)", "\(samples.count)", Self.format(summary.median), Self.format(summary.percentile(0.99)), Self.format(summary.maximum)])
+                    FileHandle.standardError.write(Data("\(mode) \(name) fanout \(fanout): p50 \(Self.format(summary.median)) ms, p99 \(Self.format(summary.percentile(0.99))) ms\n".utf8))
                 }
-                let summary = SampleSummary(samples)
-                table.append([name, "\(fanout)", "\(samples.count)", Self.format(summary.median), Self.format(summary.percentile(0.99)), Self.format(summary.maximum)])
-                FileHandle.standardError.write(Data("\(name) fanout \(fanout): p50 \(Self.format(summary.median)) ms, p99 \(Self.format(summary.percentile(0.99))) ms\n".utf8))
+            }
+            let seconds = (ContinuousClock.now - started).inSeconds
+            if let usage = try await traffic.perQuery(since: before, queries: asked, seconds: seconds, idle: idle) {
+                trafficTable.append([
+                    mode, "\(asked)", Self.format(usage.meanBytes), Self.format(usage.maxBytes), Self.format(usage.meanFrames), Self.format(usage.maxFrames),
+                ])
             }
         }
         print("## Latency (\(addresses.count) nodes, one researcher, origins drawn at random)\n")
         print(table.rendered)
+        if let masked = medians["masked"], let plain = medians["plaintext"], masked.count == plain.count {
+            let ratios = zip(masked, plain).map { $0 / $1 }
+            print("\nmasked / plaintext p50, per (query, fanout): " + ratios.map { String(format: "%.2f", $0) }.joined(separator: ", "))
+        }
+        if traffic.isEnabled {
+            print("\n## Traffic per node and query (frames after LZ4, before TLS; idle gossip rate taken off)\n")
+            print(trafficTable.rendered)
+        }
 
         // Throughput: `researchers` clients, each with its own connections, asking back to
         // back for a fixed time with the default fanout.

@@ -27,11 +27,11 @@ final class ResearcherClient: Sendable {
     }
 
     /// Submits `sql` to the node at `index` and waits for the released result.
-    func ask(_ sql: String, fanout: Int, at index: Int) async throws -> FederatedResult {
+    func ask(_ sql: String, fanout: Int, at index: Int, plaintextTree: Bool = false) async throws -> FederatedResult {
         var request = Envelope()
         request.kind = .querySubmit
         var random = SystemRandomNumberGenerator()
-        let signed = try QuerySubmission(sql: sql, timeoutMilliseconds: 10_000, fanout: fanout)
+        let signed = try QuerySubmission(sql: sql, timeoutMilliseconds: 10_000, fanout: fanout, plaintextTree: plaintextTree)
             .signed(for: nodes[index], by: credential, nowMilliseconds: UnixMilliseconds.now(), random: &random)
         request.body = Data(signed.encoded())
         let response = try await transport.exchange(request, to: nodes[index], timeout: .seconds(15))
