@@ -35,11 +35,12 @@ actor QueryShell {
     private let credential: Credential
     private let aggregationKey: Curve25519.KeyAgreement.PrivateKey
     private let allowsPlaintextPartials: Bool
-    private var held = HeldPlans()
     private let agreements = AgreementCache()
-    private var verifier: QueryPlanVerifier
+    /// The checks on plans and unmasking requests from other nodes, with the ids seen and
+    /// the masked plans held (shared with the simulator).
+    private var admission: PlanAdmission
+    /// Checks researchers' own submissions to this node.
     private var submissions: SubmissionVerifier
-    private var seen = SeenQueries()
     private var random = SeededRandom.fromSystem()
     private let logger: Logger
 
@@ -72,8 +73,10 @@ actor QueryShell {
         self.credential = credential
         self.aggregationKey = aggregationKey
         self.allowsPlaintextPartials = allowsPlaintextPartials
-        self.verifier = QueryPlanVerifier(caCertificate: credential.caCertificate, revocations: revocations)
         self.submissions = SubmissionVerifier(caCertificate: credential.caCertificate, revocations: revocations)
+        self.admission = PlanAdmission(
+            verifier: QueryPlanVerifier(caCertificate: credential.caCertificate, revocations: revocations), submissions: submissions
+        )
         self.logger = logger
         // A restart must not reopen the door to replays: every plan acted on and every
         // submission planned within the longest deadline is in the audit (committed before
@@ -83,13 +86,14 @@ actor QueryShell {
         let now = UnixMilliseconds.now()
         for (text, time) in try audit.queryIDs(sinceMilliseconds: now - horizon) {
             guard let queryID = try? QueryID(hex: text) else { continue }
-            _ = seen.admit(queryID, deadlineMilliseconds: time + horizon, nowMilliseconds: now)
+            _ = admission.seen.admit(queryID, deadlineMilliseconds: time + horizon, nowMilliseconds: now)
         }
     }
 
     /// A newer revocation list: plans signed by revoked origins are refused from now on.
     func apply(_ revocations: RevocationList) {
-        verifier.revocations = revocations
+        admission.verifier.revocations = revocations
+        admission.submissions.revocations = revocations
         submissions.revocations = revocations
     }
 
@@ -116,7 +120,7 @@ actor QueryShell {
             }
             submission = verified.submission
             let deadline = submission.issuedAtMilliseconds + submission.timeoutMilliseconds
-            if let replay = seen.admit(submission.queryID, deadlineMilliseconds: deadline, nowMilliseconds: UnixMilliseconds.now()) {
+            if let replay = admission.seen.admit(submission.queryID, deadlineMilliseconds: deadline, nowMilliseconds: UnixMilliseconds.now()) {
                 throw replay
             }
         } catch {
@@ -129,11 +133,7 @@ actor QueryShell {
             return
         }
         let live = Set(await membership.livePeers)
-        let known = await catalogues.catalogues.map(\.catalogue)
-        let usable = known.filter { $0.nodeID == localNode || live.contains($0.nodeID) }
-        // Providers this node knows of but does not see alive are named too: a result is
-        // never silently partial.
-        let absent = known.map(\.nodeID).filter { $0 != localNode && !live.contains($0) }
+        let (usable, absent) = FederatedPlanner.catalogues(known: await catalogues.catalogues.map(\.catalogue), live: live, origin: localNode)
         let outcome: FederatedPlanner.Outcome
         do {
             // The query's time counts from the researcher's signature, so that no provider
@@ -182,10 +182,7 @@ actor QueryShell {
                 return
             }
         }
-        var released = outcome.release(result)
-        for node in absent where !released.coverage.accountedFor.contains(node) {
-            released.coverage.failed[node] = "not alive in the membership of \(localNode)"
-        }
+        let released = outcome.release(result, absent: absent)
         recordSubmission(
             researcher: researcher,
             queryID: outcome.plan.queryID.description,
@@ -211,43 +208,20 @@ actor QueryShell {
             await reply(to: message, status: .refused, "plans come from nodes; \(message.from) is not one")
             return
         }
-        let now = UnixMilliseconds.now()
         let plan: QueryPlan
         let signed: SignedQueryPlan
-        do {
+        do throws(PlanAdmission.Refusal) {
             let live = Set(await membership.livePeers)
-            // A subtree result carries partials before any threshold: only a member of the
-            // mesh may ask for one, whoever signed the plan.
-            guard live.contains(sender) else {
-                throw QueryPlanRejection(.notMember, "plans are accepted from live members only; \(sender) is not one in this node's view")
-            }
-            signed = try SignedQueryPlan(decoding: Array(message.envelope.body))
-            plan = try verifier.verify(signed, now: Date(), isLiveMember: { live.contains($0) }, localNode: localNode)
-            // The audit records the text; it must be the query that runs.
-            guard plan.normalisedQuery == plan.query.normalisedText else {
-                throw QueryPlanRejection(.malformed, "the plan's query text is not the text of its query")
-            }
-            // The researcher named must have signed this very query, id and origin: a node
-            // certificate cannot ask in a researcher's name.
             let vocabulary = FederatedPlanner.vocabulary(of: await catalogues.catalogues.map(\.catalogue))
-            do {
-                try submissions.check(plan, now: Date()) { sql in try QueryParser.parse(sql, vocabulary: vocabulary) }
-            } catch let rejection {
-                audit(refusalOf: plan, rejection)
-                throw rejection
-            }
-            if let rejection = seen.admit(plan.queryID, deadlineMilliseconds: plan.deadlineMilliseconds, nowMilliseconds: now) {
-                throw rejection
-            }
-        } catch let rejection as QueryPlanRejection {
-            logger.notice("plan rejected", metadata: ["from": "\(sender)", "code": "\(rejection.code)", "reason": "\(rejection.message)"])
-            await reject(message, rejection)
-            return
+            (plan, signed) = try admission.admitPlan(
+                Array(message.envelope.body), from: sender, localNode: localNode, live: live, vocabulary: vocabulary, now: Date()
+            )
         } catch {
-            await reject(message, QueryPlanRejection(.malformed, "\(error)"))
+            if let named = error.plan { audit(refusalOf: named, error.rejection) }
+            logger.notice("plan rejected", metadata: ["from": "\(sender)", "code": "\(error.rejection.code)", "reason": "\(error.rejection.message)"])
+            await reject(message, error.rejection)
             return
         }
-        held.hold(plan, nowMilliseconds: now)
         let result = await run(plan, signed: signed)
         var response = Envelope()
         response.kind = .queryPlan
@@ -468,17 +442,7 @@ actor QueryShell {
         let responders: Set<NodeID>
         do throws(QueryPlanRejection) {
             let live = Set(await membership.livePeers)
-            guard live.contains(sender) else {
-                throw QueryPlanRejection(.notMember, "unmasking requests are accepted from live members only; \(sender) is not one in this node's view")
-            }
-            request = try UnmaskRequest(decoding: Array(message.envelope.body))
-            let now = UnixMilliseconds.now()
-            let queryID = try request.unverifiedQueryID()
-            // Verified before it is admitted: a forged request must not use up the answer.
-            responders = try request.verify(
-                for: try held.plan(of: queryID, nowMilliseconds: now), trust: verifier.chain, revocations: verifier.revocations, now: Date()
-            )
-            plan = try held.admitUnmasking(queryID, nowMilliseconds: now)
+            (plan, request, responders) = try admission.admitUnmasking(Array(message.envelope.body), from: sender, live: live, now: Date())
         } catch {
             logger.notice("unmasking request rejected", metadata: ["from": "\(sender)", "code": "\(error.code)", "reason": "\(error.message)"])
             await reject(message, error, kind: .queryUnmask)

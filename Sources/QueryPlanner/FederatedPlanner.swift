@@ -54,6 +54,15 @@ public enum FederatedPlanner {
         return QueryVocabulary(entries: entries)
     }
 
+    /// What an origin plans against: the catalogues of itself and of the members it sees
+    /// alive; and the providers it knows of but does not see alive, which the result names
+    /// (``Outcome/release(_:absent:)``) so that it is never silently partial.
+    public static func catalogues(known: [Catalogue], live: Set<NodeID>, origin: NodeID) -> (usable: [Catalogue], absent: [NodeID]) {
+        let usable = known.filter { $0.nodeID == origin || live.contains($0.nodeID) }
+        let absent = known.map(\.nodeID).filter { $0 != origin && !live.contains($0) }
+        return (usable, absent)
+    }
+
     /// Plans `submission` for `researcher` at `origin`.
     ///
     /// - Parameters:

@@ -31,4 +31,15 @@ extension FederatedPlanner.Outcome {
         coverage.normalise()
         return FederatedResult(queryID: plan.queryID, table: table, coverage: coverage)
     }
+
+    /// The release, naming the providers the origin knew of but did not see alive
+    /// (``FederatedPlanner/catalogues(known:live:origin:)``) unless the tree accounted for them.
+    public func release(_ result: SubtreeResult, absent: [NodeID]) -> FederatedResult {
+        var released = release(result)
+        for node in absent where !released.coverage.accountedFor.contains(node) {
+            released.coverage.failed[node] = "not alive in the membership of \(plan.origin)"
+        }
+        released.coverage.normalise()
+        return released
+    }
 }
