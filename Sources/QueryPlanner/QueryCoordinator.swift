@@ -301,7 +301,7 @@ public struct QueryCoordinator: Sendable {
             }
             for route in result.shares.keys {
                 guard answered.contains(route.sender) else { return "it carries a share from \(route.sender), which it does not name as answered" }
-                guard graph.neighbours(of: route.sender).contains(route.holder) else {
+                guard graph.areNeighbours(route.sender, route.holder) else {
                     return "it carries a share from \(route.sender) to \(route.holder), which are not neighbours in the masking graph"
                 }
             }

@@ -7,8 +7,9 @@ import MeshCore
 /// the query id and both node IDs, one for masks, one for the shares they send each other
 /// and one for what a holder reveals to the origin; and the expansion of a 32-byte seed into a ring vector by a ChaCha20 stream.
 enum MaskExpansion {
-    static let maskInfo = Array("oncomesh-secagg-mask-v1".utf8)
-    static let shareInfo = Array("oncomesh-secagg-share-v1".utf8)
+    /// One HKDF output of 64 bytes per pair and query: the pairwise-mask seed, then the
+    /// key of the shares the two send each other.
+    static let pairInfo = Array("oncomesh-secagg-pair-v1".utf8)
     static let revealInfo = Array("oncomesh-secagg-reveal-v1".utf8)
 
     /// The key `a` and `b` share for `purpose`, the same whichever of the two computes it.
@@ -20,10 +21,10 @@ enum MaskExpansion {
     }
 
     /// The same from an agreed secret.
-    static func pairKey(_ shared: SharedSecret, _ ownID: NodeID, _ peerID: NodeID, queryID: [UInt8], purpose: [UInt8]) -> SymmetricKey {
+    static func pairKey(_ shared: SharedSecret, _ ownID: NodeID, _ peerID: NodeID, queryID: [UInt8], purpose: [UInt8], byteCount: Int = 32) -> SymmetricKey {
         let (low, high) = ownID < peerID ? (ownID, peerID) : (peerID, ownID)
         let info = purpose + [0] + Array(low.rawValue.utf8) + [0] + Array(high.rawValue.utf8)
-        return shared.hkdfDerivedSymmetricKey(using: SHA256.self, salt: queryID, sharedInfo: info, outputByteCount: 32)
+        return shared.hkdfDerivedSymmetricKey(using: SHA256.self, salt: queryID, sharedInfo: info, outputByteCount: byteCount)
     }
 
     /// `count` ring elements of the ChaCha20 key stream under `seed` (ChaCha20-Poly1305 over

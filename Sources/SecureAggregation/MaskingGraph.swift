@@ -59,6 +59,16 @@ public struct MaskingGraph: Sendable, Equatable {
 
     public func contains(_ node: NodeID) -> Bool { position[node] != nil }
 
+    /// Whether `a` and `b` mask with each other: their distance around the circle is at
+    /// most half the degree. Constant time, for checks over many shares.
+    public func areNeighbours(_ a: NodeID, _ b: NodeID) -> Bool {
+        guard a != b, let first = position[a], let second = position[b] else { return false }
+        let n = order.count
+        if degree >= n - 1 { return true }
+        let distance = abs(first - second)
+        return min(distance, n - distance) <= degree / 2
+    }
+
     private static func rank(_ queryID: [UInt8], _ node: NodeID) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(data: Array("oncomesh-secagg-order-v1".utf8) + [0] + queryID + Array(node.rawValue.utf8))

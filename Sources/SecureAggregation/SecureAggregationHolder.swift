@@ -58,12 +58,15 @@ public enum SecureAggregationHolder {
                 // simply not revealed: one bad share must not silence the holder for the
                 // others. The origin counts the shares it gets.
                 guard let ciphertext = shares[neighbour],
-                    let plain = try? keys.open(ciphertext, from: neighbour, context: SecureAggregationParticipant.shareContext(from: neighbour, to: holder)),
+                    let plain = try? keys.open(
+                        ciphertext, under: try keys.pair(with: neighbour).shareKey, from: neighbour,
+                        context: SecureAggregationParticipant.shareContext(from: neighbour, to: holder)
+                    ),
                     plain.count == 33, plain[0] != 0
                 else { continue }
                 answer.selfMaskShares[neighbour] = ShamirSharing.Share(x: plain[0], bytes: Array(plain[1...]))
             } else if request.dropped.contains(neighbour) {
-                answer.pairSeeds[neighbour] = try keys.maskSeed(with: neighbour).withUnsafeBytes { Array($0) }
+                answer.pairSeeds[neighbour] = try keys.pair(with: neighbour).maskSeed.withUnsafeBytes { Array($0) }
             }
         }
         return answer

@@ -56,19 +56,18 @@ public struct SecureAggregationParticipant: Sendable {
     public func contribute(_ input: RingVector, random: inout some RandomNumberGenerator) throws(SecureAggregationError) -> Contribution {
         var masked = input
         masked.add(MaskExpansion.stream(seedBytes: selfSeed, count: input.count))
-        for neighbour in graph.neighbours(of: node) {
-            let stream = MaskExpansion.stream(try keys.maskSeed(with: neighbour), count: input.count)
-            if node < neighbour { masked.add(stream) } else { masked.subtract(stream) }
-        }
         let holders = graph.neighbours(of: node)
         guard !holders.isEmpty else { return Contribution(masked: masked, shares: [:]) }
         // Share points 1...d in the order of the holders' IDs.
         let points = holders.indices.map { UInt8($0 + 1) }
         let selfShares = ShamirSharing.split(selfSeed, threshold: graph.threshold, at: points, using: &random)
         var shares: [NodeID: [UInt8]] = [:]
-        for (index, holder) in holders.enumerated() {
+        for (index, neighbour) in holders.enumerated() {
+            let pair = try keys.pair(with: neighbour)
+            let stream = MaskExpansion.stream(pair.maskSeed, count: input.count)
+            if node < neighbour { masked.add(stream) } else { masked.subtract(stream) }
             let plain = [points[index]] + selfShares[index].bytes
-            shares[holder] = try keys.seal(plain, to: holder, context: Self.shareContext(from: node, to: holder), random: &random)
+            shares[neighbour] = try PairKeys.seal(plain, under: pair.shareKey, for: neighbour, context: Self.shareContext(from: node, to: neighbour), random: &random)
         }
         return Contribution(masked: masked, shares: shares)
     }
@@ -110,20 +109,25 @@ struct PairKeys: Sendable {
         self.sharedSecrets = secrets
     }
 
-    func key(with peer: NodeID, purpose: [UInt8]) throws(SecureAggregationError) -> SymmetricKey {
+    func key(with peer: NodeID, purpose: [UInt8], byteCount: Int = 32) throws(SecureAggregationError) -> SymmetricKey {
         guard let secret = sharedSecrets[peer] else {
             throw SecureAggregationError("\(node) holds no X25519 key of \(peer)", nodes: [peer])
         }
-        return MaskExpansion.pairKey(secret, node, peer, queryID: queryID, purpose: purpose)
+        return MaskExpansion.pairKey(secret, node, peer, queryID: queryID, purpose: purpose, byteCount: byteCount)
     }
 
-    /// The seed of the pairwise mask between this node and `peer`.
-    func maskSeed(with peer: NodeID) throws(SecureAggregationError) -> SymmetricKey {
-        try key(with: peer, purpose: MaskExpansion.maskInfo)
+    /// The pairwise-mask seed and the share key of this node and `peer` for the query,
+    /// from one derivation.
+    func pair(with peer: NodeID) throws(SecureAggregationError) -> (maskSeed: SymmetricKey, shareKey: SymmetricKey) {
+        let bytes = try key(with: peer, purpose: MaskExpansion.pairInfo, byteCount: 64).withUnsafeBytes { Array($0) }
+        return (SymmetricKey(data: bytes[0..<32]), SymmetricKey(data: bytes[32..<64]))
     }
 
-    func seal(_ plain: [UInt8], to peer: NodeID, context: [UInt8], purpose: [UInt8] = MaskExpansion.shareInfo, random: inout some RandomNumberGenerator) throws(SecureAggregationError) -> [UInt8] {
-        let key = try key(with: peer, purpose: purpose)
+    func seal(_ plain: [UInt8], to peer: NodeID, context: [UInt8], purpose: [UInt8], random: inout some RandomNumberGenerator) throws(SecureAggregationError) -> [UInt8] {
+        try Self.seal(plain, under: try key(with: peer, purpose: purpose), for: peer, context: context, random: &random)
+    }
+
+    static func seal(_ plain: [UInt8], under key: SymmetricKey, for peer: NodeID, context: [UInt8], random: inout some RandomNumberGenerator) throws(SecureAggregationError) -> [UInt8] {
         do {
             let nonce = try ChaChaPoly.Nonce(data: MaskExpansion.randomBytes(12, using: &random))
             return Array(try ChaChaPoly.seal(plain, using: key, nonce: nonce, authenticating: context).combined)
@@ -132,8 +136,11 @@ struct PairKeys: Sendable {
         }
     }
 
-    func open(_ ciphertext: [UInt8], from peer: NodeID, context: [UInt8], purpose: [UInt8] = MaskExpansion.shareInfo) throws(SecureAggregationError) -> [UInt8] {
-        let key = try key(with: peer, purpose: purpose)
+    func open(_ ciphertext: [UInt8], from peer: NodeID, context: [UInt8], purpose: [UInt8]) throws(SecureAggregationError) -> [UInt8] {
+        try open(ciphertext, under: try key(with: peer, purpose: purpose), from: peer, context: context)
+    }
+
+    func open(_ ciphertext: [UInt8], under key: SymmetricKey, from peer: NodeID, context: [UInt8]) throws(SecureAggregationError) -> [UInt8] {
         do {
             return Array(try ChaChaPoly.open(try ChaChaPoly.SealedBox(combined: ciphertext), using: key, authenticating: context))
         } catch {

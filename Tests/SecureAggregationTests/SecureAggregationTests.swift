@@ -432,6 +432,19 @@ import Testing
         }
     }
 
+    /// The constant-time neighbour test the coordinators use on every share agrees with
+    /// the neighbour lists.
+    @Test func theNeighbourTestAgreesWithTheLists() {
+        for (size, degree) in [(2, nil), (5, nil), (12, 4 as Int?), (40, nil), (97, 10)] {
+            let nodes = (0..<size).map { try! NodeID(String(format: "n%04d", $0)) }
+            let graph = MaskingGraph(queryID: [9, size == 40 ? 1 : 2], participants: nodes, degree: degree)
+            for a in nodes {
+                let listed = Set(graph.neighbours(of: a))
+                for b in nodes { #expect(graph.areNeighbours(a, b) == listed.contains(b), "\(a) \(b) in \(size) nodes of degree \(graph.degree)") }
+            }
+        }
+    }
+
     @Test func theGraphIsSymmetricWithLogarithmicDegree() {
         for size in [2, 3, 4, 10, 26, 100, 1000] {
             let nodes = (0..<size).map { try! NodeID(String(format: "n%04d", $0)) }
