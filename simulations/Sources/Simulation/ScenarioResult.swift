@@ -91,6 +91,11 @@ public struct ScenarioOptions: Sendable {
     public var lossRates: [Double] = [0, 0.05, 0.2]
     /// How many nodes the crash scenario crashes, one after another.
     public var crashCount = 15
+    /// How many nodes crash and restart in the query scenario's churn phase; nil: one in 20.
+    public var queryCrashCount: Int?
+    /// How many responders the query scenario's churn phase crashes just as an unmasking
+    /// round starts after drops (forcing unmasking errors); 0 by default.
+    public var queryCrashesBetweenRounds = 0
     public var showProgress = false
     public var settings = SimulationSettings()
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Gossip
 import MeshCore
@@ -12,6 +13,9 @@ public struct SimulatedNode {
     public var swim: SWIMInstance
     public var store: CatalogueStore
     public let signer: CatalogueSigner
+    /// The node's long-term X25519 key of secure aggregation (`aggregation.key` on a real
+    /// node); its catalogue publishes the public half. It survives crashes.
+    public let aggregationKey: Curve25519.KeyAgreement.PrivateKey
     /// Whether the process runs; a crashed node handles no message and no timer.
     public var isUp = true
     /// Whether the node has started (join called).
@@ -36,8 +40,12 @@ public struct SimulatedNode {
     /// The shell's own random source (choice of anti-entropy peer).
     var random: SeededRandom
 
-    init(index: Int, id: NodeID, swim: SWIMInstance, store: CatalogueStore, signer: CatalogueSigner, seed: UInt64, pulls: CataloguePulls) {
+    init(
+        index: Int, id: NodeID, swim: SWIMInstance, store: CatalogueStore, signer: CatalogueSigner, aggregationKey: Curve25519.KeyAgreement.PrivateKey, seed: UInt64,
+        pulls: CataloguePulls
+    ) {
         self.pulls = pulls
+        self.aggregationKey = aggregationKey
         self.index = index
         self.id = id
         self.address = swim.localAddress

@@ -95,6 +95,9 @@ public final class Simulator {
         var indexAt: [String: Int] = [:]
         var nodes: [SimulatedNode] = []
         nodes.reserveCapacity(nodeCount)
+        // The long-term X25519 keys of secure aggregation come from their own stream of the
+        // seed, so that drawing them leaves every other draw of the run as it was.
+        var keyRandom = SeededRandom(seed: seed ^ Self.aggregationKeyStream)
         for index in 0..<nodeCount {
             let id = federation.nodeIDs[index]
             let address = SimulatedFederation.address(index)
@@ -103,7 +106,10 @@ public final class Simulator {
             let swim = SWIMInstance(localNode: id, localAddress: address, settings: settings.swim, seed: random.next(), now: .zero)
             let store = CatalogueStore(verifier: federation.verifier())
             let signer = try CatalogueSigner(credential: federation.credentials[index])
-            nodes.append(SimulatedNode(index: index, id: id, swim: swim, store: store, signer: signer, seed: random.next(), pulls: settings.pulls))
+            let aggregationKey = try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: (0..<4).flatMap { _ in withUnsafeBytes(of: keyRandom.next().littleEndian, Array.init) })
+            nodes.append(
+                SimulatedNode(
+                    index: index, id: id, swim: swim, store: store, signer: signer, aggregationKey: aggregationKey, seed: random.next(), pulls: settings.pulls))
         }
         self.nodes = nodes
         self.indexOf = indexOf
@@ -111,6 +117,9 @@ public final class Simulator {
     }
 
     public func index(of node: NodeID) -> Int? { indexOf[node] }
+
+    /// Mixed into the seed for the stream the nodes' aggregation keys are drawn from.
+    static let aggregationKeyStream: UInt64 = 0x5345_4341_4747_4B45
 
     // MARK: - Driving the run
 
@@ -175,7 +184,8 @@ public final class Simulator {
         let date = SimulatedFederation.date(now)
         let version = CatalogueStore.nextVersion(after: nodes[node].ownCatalogue)
         let catalogue = try SyntheticSite.catalogue(
-            node: nodes[node].id, index: node, version: version, now: date, minimumCellSize: settings.minimumCellSize, summary: siteSummaries[node])
+            node: nodes[node].id, index: node, version: version, now: date, minimumCellSize: settings.minimumCellSize, summary: siteSummaries[node],
+            aggregationPublicKey: Array(nodes[node].aggregationKey.publicKey.rawRepresentation))
         let signed = try nodes[node].signer.sign(catalogue)
         published[node, default: [:]][version] = signed
         switch offer(signed, to: node) {

@@ -10,11 +10,16 @@ public enum SyntheticSite {
         40 + (index &* 7919) % 960
     }
 
-    /// - Parameter summary: what the site holds, when a scenario gives it data (the query
-    ///   scenario); nil publishes only the subject count.
-    public static func catalogue(node: NodeID, index: Int, version: UInt64, now: Date, minimumCellSize: Int, summary: SiteSummary? = nil) throws -> Catalogue {
+    /// - Parameters:
+    ///   - summary: what the site holds, when a scenario gives it data (the query
+    ///     scenario); nil publishes only the subject count.
+    ///   - aggregationPublicKey: the node's X25519 public key of secure aggregation; nil
+    ///     publishes filler bytes of the same length (catalogues no query runs against).
+    public static func catalogue(
+        node: NodeID, index: Int, version: UInt64, now: Date, minimumCellSize: Int, summary: SiteSummary? = nil, aggregationPublicKey: [UInt8]? = nil
+    ) throws -> Catalogue {
         let policy = CataloguePolicy(minimumCellSize: minimumCellSize, allowedQueryKinds: [.count, .histogram], maximumCellsPerQuery: 500)
-        let key = (0..<Catalogue.aggregationPublicKeyByteCount).map { UInt8(truncatingIfNeeded: index &* 31 &+ $0) }
+        let key = aggregationPublicKey ?? (0..<Catalogue.aggregationPublicKeyByteCount).map { UInt8(truncatingIfNeeded: index &* 31 &+ $0) }
         return try CatalogueBuilder(schema: Schema.reference).build(
             nodeID: node,
             siteName: "Simulated site \(index)",

@@ -31,6 +31,12 @@ struct MeshSim: ParsableCommand {
     @Flag(name: .long, help: "No progress line on standard error.")
     var quiet = false
 
+    @Option(name: .long, help: "query: how many nodes crash and restart in the churn phase (default one in 20).")
+    var queryCrashes: Int?
+
+    @Option(name: .long, help: "query: how many responders crash just as an unmasking round starts after drops (default 0).")
+    var crashesBetweenRounds: Int = 0
+
     @Option(name: .long, help: "utility: the noise σ on a released count.")
     var sigma: Double = 4
 
@@ -61,6 +67,8 @@ struct MeshSim: ParsableCommand {
                 var options = ScenarioOptions(nodes: count, seed: seed + offset)
                 options.duration = duration.map { .milliseconds(Int64($0 * 1000)) }
                 options.showProgress = !quiet
+                options.queryCrashCount = queryCrashes
+                options.queryCrashesBetweenRounds = crashesBetweenRounds
                 let result = try chosen.run(options)
                 results.append(result)
                 print(Summary.line(result))
