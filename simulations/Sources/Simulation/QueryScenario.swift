@@ -229,6 +229,8 @@ final class QueryMesh {
     var onQueryEnded: ((String) -> Void)?
     private var seen: [SeenQueries]
     private var held: [HeldPlans]
+    /// Each node's agreements with its peers' long-term keys, as a node keeps them.
+    private let agreements: [AgreementCache]
     private var runs: [[RunKey: Run]]
     private var random: SeededRandom
     /// Built once per query here; each real node builds the same from the plan.
@@ -260,6 +262,7 @@ final class QueryMesh {
     init(_ simulator: Simulator, federation: SimulatedFederation) {
         self.simulator = simulator
         self.federation = federation
+        self.agreements = simulator.nodes.map { _ in AgreementCache() }
         let count = simulator.nodes.count
         var random = SeededRandom(seed: UInt64(truncatingIfNeeded: simulator.draw(below: Int.max)))
         snapshots = (0..<count).map { _ in QueryMesh.snapshot(random: &random) }
@@ -695,7 +698,8 @@ final class QueryMesh {
         let computed = plan.runLocally(on: snapshots[node], policy: policy(of: node), allowsPlaintextPartials: allowsPlaintextPartials) { nil }
         guard plan.secureAggregation, case .partial(let partial) = computed else { return computed }
         return masking(for: plan).contribute(
-            partial, node: simulator.nodes[node].id, longTermKey: simulator.nodes[node].aggregationKey, publicKeys: publicKeys(at: node), random: &random)
+            partial, node: simulator.nodes[node].id, longTermKey: simulator.nodes[node].aggregationKey, publicKeys: publicKeys(at: node), cache: agreements[node],
+            random: &random)
     }
 
     /// The unmasking round's local part: the reveal, sealed to the origin.
@@ -708,7 +712,7 @@ final class QueryMesh {
         }
         return masking(for: plan).reveal(
             responders: responders, shares: request.shares, node: simulator.nodes[node].id, longTermKey: simulator.nodes[node].aggregationKey,
-            publicKeys: publicKeys(at: node), random: &random)
+            publicKeys: publicKeys(at: node), cache: agreements[node], random: &random)
     }
 
     // MARK: - Secure aggregation at the origin (QueryShell.unmask)
@@ -768,7 +772,7 @@ final class QueryMesh {
         do throws(SecureAggregationError) {
             let unmasked = try masking(for: plan).unmask(
                 first: first, second: second, origin: simulator.nodes[origin].id, longTermKey: simulator.nodes[origin].aggregationKey,
-                publicKeys: publicKeys(at: origin))
+                publicKeys: publicKeys(at: origin), cache: agreements[origin])
             release(unmasked, outcome: state.outcome, absent: state.absent, origin: origin, startedAt: state.startedAt)
         } catch {
             // Never a wrong number: the query ends with the cause.
