@@ -7,14 +7,14 @@ import QueryPlanner
 import SecureAggregation
 
 /// Federated queries on a formed mesh, run by the real planner, plan signer and verifier,
-/// `SeenQueries`, `HeldPlans`, `QueryCoordinator`, `LocalExecutor`, secure aggregation
-/// (`MaskedAggregation`, `UnmaskRequest`) and release, with a simulated shell that does what
-/// `QueryShell` does on a real node: under secure aggregation (every plan unless the
-/// submission asks for the plaintext tree) each target masks its partial (`contribute`), the
-/// origin signs the responders of the first round with its node key and sends them with the
-/// shares down the same tree (each node forwards a child only its subtree's shares; each
-/// receiver admits one request per query), the targets reveal (`reveal`), and the origin
-/// unmasks (`unmask`) before release.
+/// `PlanAdmission` (with `SeenQueries` and `HeldPlans`), `QueryCoordinator`, `LocalExecutor`,
+/// secure aggregation (`MaskedAggregation`, `UnmaskRequest`) and release, with a simulated
+/// shell that does what `QueryShell` does on a real node: under secure aggregation (every
+/// plan unless the submission asks for the plaintext tree) each target masks its partial
+/// (`contribute`), the origin signs the responders of the first round with its node key and
+/// sends them with the shares down the same tree (each node forwards a child only its
+/// subtree's shares; each receiver admits one request per query), the targets reveal
+/// (`reveal`), and the origin unmasks (`unmask`) before release.
 ///
 /// Two phases, each on its own mesh made from the same seed:
 ///
@@ -86,6 +86,8 @@ enum QueryScenario {
             result.add("second unmasking requests offered to holders that revealed", Double(mesh.replaysOffered), "requests")
             result.add("second unmasking requests refused", Double(mesh.replaysRefused), "requests")
             result.add("crashes and restarts", Double(crashes), "nodes")
+            // An unmasking error ends its query without a table; the cause is kept.
+            for failure in mesh.unmaskFailures { result.notes.append("[\(churnLabel)] \(failure)") }
             if options.queryCrashesBetweenRounds > 0 {
                 result.add("responders crashed as the unmasking round started", Double(mesh.crashedBetweenRounds), "nodes")
             }
@@ -227,8 +229,9 @@ final class QueryMesh {
     private(set) var crashedBetweenRounds = 0
     /// Told whenever a query ends (released or ended by an error), for the progress line.
     var onQueryEnded: ((String) -> Void)?
-    private var seen: [SeenQueries]
-    private var held: [HeldPlans]
+    /// Each node's checks on plans and unmasking requests, with the ids it has seen and
+    /// the masked plans it holds (the node shell's `PlanAdmission`).
+    private var admissions: [PlanAdmission]
     /// Each node's agreements with its peers' long-term keys, as a node keeps them.
     private let agreements: [AgreementCache]
     private var runs: [[RunKey: Run]]
@@ -277,8 +280,8 @@ final class QueryMesh {
         }
         verifier = QueryPlanVerifier(caCertificate: federation.ca.certificate)
         signers = federation.credentials.map { try! QueryPlanSigner(credential: $0) }
-        seen = Array(repeating: SeenQueries(), count: count)
-        held = Array(repeating: HeldPlans(), count: count)
+        admissions = Array(
+            repeating: PlanAdmission(verifier: verifier, submissions: SubmissionVerifier(caCertificate: federation.ca.certificate)), count: count)
         runs = Array(repeating: [:], count: count)
         self.random = random
     }
@@ -349,8 +352,7 @@ final class QueryMesh {
         // Nothing of the query shell survives a crash: running coordinators, seen queries
         // and held plans are memory (a restarted node cannot reveal).
         runs[node] = [:]
-        seen[node] = SeenQueries()
-        held[node] = HeldPlans()
+        admissions[node] = PlanAdmission(verifier: verifier, submissions: SubmissionVerifier(caCertificate: federation.ca.certificate))
         let seeds = Array(0..<MeshFormation.seedCount)
         simulator.after(down) { [unowned self] in
             do {
@@ -441,7 +443,7 @@ final class QueryMesh {
         if plan.secureAggregation == plaintextTree {
             simulator.recordViolation("node \(origin) planned '\(sql)' with secure aggregation \(plan.secureAggregation) although the submission's plaintext tree is \(plaintextTree)")
         }
-        _ = seen[origin].admit(plan.queryID, deadlineMilliseconds: plan.deadlineMilliseconds, nowMilliseconds: nowMilliseconds())
+        _ = admissions[origin].seen.admit(plan.queryID, deadlineMilliseconds: plan.deadlineMilliseconds, nowMilliseconds: nowMilliseconds())
         simulator.log.append(simulator.now, "query plan=\(plan.queryID) origin=\(origin) targets=\(plan.targets.count) masked=\(plan.secureAggregation)")
         lastPlan = (signed, origin)
         let key = RunKey(query: plan.queryID, unmask: false)
@@ -468,6 +470,8 @@ final class QueryMesh {
     }
 
     /// A plan arrives at `receiver` from `sender`; returns the rejection if it is refused.
+    /// The checks are `PlanAdmission.admitPlan`'s but for the researcher's signature: the
+    /// simulated researcher signs no submissions, so the plans carry none.
     @discardableResult
     private func receive(_ signed: SignedQueryPlan, at receiver: Int, from sender: Int) -> QueryPlanRejection? {
         let node = simulator.nodes[receiver]
@@ -479,11 +483,11 @@ final class QueryMesh {
             }
             let live = node.live
             let simulator = self.simulator
-            plan = try verifier.verify(signed, now: SimulatedFederation.date(simulator.now), isLiveMember: { simulator.index(of: $0).map { live.contains($0) } ?? false }, localNode: node.id)
+            plan = try admissions[receiver].verifier.verify(signed, now: SimulatedFederation.date(simulator.now), isLiveMember: { simulator.index(of: $0).map { live.contains($0) } ?? false }, localNode: node.id)
             guard plan.normalisedQuery == plan.query.normalisedText else {
                 throw QueryPlanRejection(.malformed, "the plan's query text is not the text of its query")
             }
-            if let rejection = seen[receiver].admit(plan.queryID, deadlineMilliseconds: plan.deadlineMilliseconds, nowMilliseconds: now) {
+            if let rejection = admissions[receiver].seen.admit(plan.queryID, deadlineMilliseconds: plan.deadlineMilliseconds, nowMilliseconds: now) {
                 throw rejection
             }
         } catch let rejection as QueryPlanRejection {
@@ -491,7 +495,7 @@ final class QueryMesh {
         } catch {
             return QueryPlanRejection(.malformed, "\(error)")
         }
-        held[receiver].hold(plan, nowMilliseconds: now)
+        admissions[receiver].held.hold(plan, nowMilliseconds: now)
         let key = RunKey(query: plan.queryID, unmask: false)
         runs[receiver][key] = Run(
             coordinator: QueryCoordinator(plan: plan, localNode: node.id, localMinimumCellSize: policy(of: receiver).minimumCellSize),
@@ -503,20 +507,20 @@ final class QueryMesh {
 
     // MARK: - Receiving an unmasking request (QueryShell.receiveUnmask)
 
-    /// An unmasking request arrives at `receiver` from `sender`: admitted once per query
-    /// against the plan the node holds, its origin's signature checked; returns the
-    /// rejection if it is refused.
+    /// An unmasking request (its encoded bytes) arrives at `receiver` from `sender`:
+    /// `PlanAdmission.admitUnmasking` checks the origin's signature against the plan the
+    /// node holds and then uses up its one answer for the query; returns the rejection if
+    /// it is refused.
     @discardableResult
-    private func receiveUnmask(_ request: UnmaskRequest, at receiver: Int, from sender: Int) -> QueryPlanRejection? {
+    private func receiveUnmask(_ bytes: [UInt8], at receiver: Int, from sender: Int) -> QueryPlanRejection? {
         let node = simulator.nodes[receiver]
         let plan: QueryPlan
+        let request: UnmaskRequest
         let responders: Set<NodeID>
         do throws(QueryPlanRejection) {
-            guard node.live.contains(sender) else {
-                throw QueryPlanRejection(.notMember, "unmasking requests are accepted from live members only; \(simulator.nodes[sender].id) is not one in this node's view")
-            }
-            plan = try held[receiver].admitUnmasking(try request.unverifiedQueryID(), nowMilliseconds: nowMilliseconds())
-            responders = try request.verify(for: plan, trust: verifier.chain, revocations: verifier.revocations, now: SimulatedFederation.date(simulator.now))
+            let live = Set(node.live.elements.map { simulator.nodes[$0].id })
+            (plan, request, responders) = try admissions[receiver].admitUnmasking(
+                bytes, from: simulator.nodes[sender].id, live: live, now: SimulatedFederation.date(simulator.now))
         } catch {
             return error
         }
@@ -545,8 +549,8 @@ final class QueryMesh {
                 case .unmask(let request, _):
                     // Only the shares of the child's subtree go to it.
                     let tree = run.coordinator.tree
-                    let restricted = request.restricted(to: Set(tree.descendants(of: childID)).union([childID]))
-                    send(key, from: node, to: child, bytes: restricted.encoded().count) { [unowned self] in
+                    let restricted = request.restricted(to: Set(tree.descendants(of: childID)).union([childID])).encoded()
+                    send(key, from: node, to: child, bytes: restricted.count) { [unowned self] in
                         self.deliverUnmask(restricted, to: child, from: node, key: key)
                     }
                 }
@@ -629,7 +633,7 @@ final class QueryMesh {
         }
     }
 
-    private func deliverUnmask(_ request: UnmaskRequest, to child: Int, from parent: Int, key: RunKey) {
+    private func deliverUnmask(_ request: [UInt8], to child: Int, from parent: Int, key: RunKey) {
         guard simulator.nodes[child].isUp else {
             simulator.transportAnswer(from: child, to: parent) { [unowned self] in
                 self.unreachable(child, at: parent, key: key, reason: "connection refused")
@@ -833,7 +837,7 @@ final class QueryMesh {
         }
         for (kind, offered) in offers {
             replaysOffered += 1
-            if let rejection = receiveUnmask(offered, at: holder, from: origin) {
+            if let rejection = receiveUnmask(offered.encoded(), at: holder, from: origin) {
                 replaysRefused += 1
                 simulator.log.append(simulator.now, "second unmask kind=\(kind) node=\(holder) rejected=\(rejection.code)")
             } else {

@@ -38,6 +38,7 @@ public enum Report {
             text += "\n"
             text += result.violations.isEmpty ? "Safety invariants: all held.\n\n" : "Safety violations:\n\n" + result.violations.map { "- \($0)\n" }.joined() + "\n"
             text += result.livenessFailures.isEmpty ? "Liveness: converged within its bound.\n\n" : "Liveness failures:\n\n" + result.livenessFailures.map { "- \($0)\n" }.joined() + "\n"
+            if !result.notes.isEmpty { text += "Notes:\n\n" + result.notes.map { "- \($0)\n" }.joined() + "\n" }
         }
         for chart in charts { text += "![\(chart)](\(chart))\n\n" }
         return text

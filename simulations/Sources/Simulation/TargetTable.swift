@@ -104,8 +104,9 @@ enum TargetTable {
         Regenerate: `make simulate` (release build, then `meshsim standard --out simulations/results`);
         `meshsim readme --out simulations/results` rebuilds this page from the reports. Reports:
         `results/SCENARIO-N/report.md` and `report.json`; charts: `results/update-convergence.svg`,
-        `results/bytes-per-node.svg`. The standard set takes about 45 minutes on two cores, most
-        of it the simulated hour of the lossy scenario at \(largest) nodes.
+        `results/bytes-per-node.svg`. The standard set takes about an hour on two cores, most of
+        it the simulated hour of the lossy scenario and the masked queries of the query scenario
+        at \(largest) nodes.
 
         ## Targets
 
