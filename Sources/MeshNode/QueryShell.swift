@@ -19,8 +19,9 @@ import Transport
 /// - A plan (`QUERY_PLAN`) is verified before anything else happens: signature, chain,
 ///   origin a live member, deadline, this node a target, query id not seen before.
 /// - Under secure aggregation (``MaskedAggregation``) the local partial leaves masked, and
-///   the origin's unmasking request (`QUERY_UNMASK`) runs down the same tree once the
-///   first round is over; the origin unmasks the sum before release.
+///   once the first round is over the origin sends its unmasking request
+///   (`QUERY_UNMASK`) straight to every target (``QueryPlan/unmaskTree``) and unmasks the
+///   sum before release.
 actor QueryShell {
     private let localNode: NodeID
     private let transport: MeshTransport
@@ -252,10 +253,11 @@ actor QueryShell {
     /// Drives one coordinator until it answers: `body` is what each child is sent,
     /// `local` this node's own part.
     private func run(
-        _ plan: QueryPlan, round: QueryCoordinator.Round, kind: MessageKind, body: @escaping @Sendable (NodeID) -> Data,
+        _ plan: QueryPlan, round: QueryCoordinator.Round, responders: Set<NodeID>? = nil, kind: MessageKind, body: @escaping @Sendable (NodeID) -> Data,
         local: @escaping @Sendable () async -> QueryCoordinator.LocalOutcome
     ) async -> SubtreeResult {
-        var coordinator = QueryCoordinator(plan: plan, localNode: localNode, localMinimumCellSize: policy.minimumCellSize, round: round)
+        var coordinator = QueryCoordinator(
+            plan: plan, localNode: localNode, localMinimumCellSize: policy.minimumCellSize, round: round, responders: responders)
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
         var tasks: [Task<Void, Never>] = []
         defer { tasks.forEach { $0.cancel() } }
@@ -395,7 +397,7 @@ actor QueryShell {
     }
 
     /// The origin's unmasking round: fixes and signs the responders of the first round,
-    /// sends the request with the shares down the tree, and removes the masks from the sum.
+    /// sends each target the request with its own shares, and removes the masks from the sum.
     private func unmask(_ plan: QueryPlan, after first: SubtreeResult) async throws(SecureAggregationError) -> SubtreeResult {
         let masking = MaskedAggregation(plan: plan)
         let keys = await aggregationKeys()
@@ -413,13 +415,14 @@ actor QueryShell {
         return try masking.unmask(first: first, second: second, origin: localNode, longTermKey: aggregationKey, publicKeys: keys, cache: agreements)
     }
 
-    /// Runs this node's part of an unmasking round: forwards to each child the shares of
-    /// its subtree and reveals its own. Receivers have admitted the request (once per
+    /// Runs this node's part of an unmasking round: at the origin, the request to every
+    /// other target with the shares it holds, and the origin's own reveal; at a target
+    /// (a leaf of the star), its reveal. Receivers have admitted the request (once per
     /// query, ``HeldPlans``); the origin runs it once, for the responders it fixed.
     private func runUnmasking(_ plan: QueryPlan, request: UnmaskRequest, responders: Set<NodeID>) async -> SubtreeResult {
-        let tree = plan.tree
-        return await run(plan, round: .unmask, kind: .queryUnmask, body: { child in
-            Data(request.restricted(to: Set(tree.descendants(of: child)).union([child])).encoded())
+        let tree = plan.unmaskTree
+        return await run(plan, round: .unmask, responders: responders, kind: .queryUnmask, body: { child in
+            Data(request.restricted(toSubtreeOf: child, in: tree).encoded())
         }, local: { await self.reveal(plan, responders: responders, shares: request.shares) })
     }
 
@@ -430,7 +433,7 @@ actor QueryShell {
         )
     }
 
-    /// An unmasking request from the parent: checked against the plan this node answered
+    /// An unmasking request from the origin: checked against the plan this node answered
     /// (signed by its origin, naming only its targets), answered once per query.
     func receiveUnmask(_ message: InboundMessage) async {
         guard case .node(let sender) = message.from else {

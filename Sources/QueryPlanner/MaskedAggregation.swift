@@ -12,7 +12,8 @@ import SecureAggregation
 ///    (``SecureAggregationParticipant``) and answers with the masked vector and its
 ///    encrypted self-mask shares. Interior nodes add vectors; nobody sees a site's partial.
 /// 2. The origin fixes the responders (the nodes whose vectors are in the sum) and sends
-///    the signed list with the shares down the same tree (``UnmaskRequest``).
+///    the signed list straight to every target, each with the shares it holds
+///    (``UnmaskRequest``, over the star ``QueryPlan/unmaskTree``).
 /// 3. Unmasking round: each target reveals, sealed to the origin, the self-mask shares of
 ///    its answering neighbours and its pairwise seeds with the dropped ones
 ///    (``SecureAggregationHolder``); the origin removes the masks and decodes the exact sum

@@ -15,15 +15,17 @@ import SecureAggregation
 /// timed out together with the part of their subtree nobody else accounted for, so the
 /// coverage always names every target below this node.
 ///
-/// Under secure aggregation the same tree runs twice (``Round``): first the plan goes down
-/// and masked vectors come up, then the origin's unmasking request goes down and sealed
-/// reveals come up (``MaskedAggregation``).
+/// Under secure aggregation a query runs two rounds (``Round``): first the plan goes down
+/// the tree and masked vectors come up, then the origin sends its unmasking request
+/// straight to every target and the sealed reveals come straight back
+/// (``QueryPlan/unmaskTree``, a star; ``MaskedAggregation``).
 public struct QueryCoordinator: Sendable {
     /// Which of a query's rounds this coordinator runs.
     public enum Round: Sendable, Equatable {
         /// The plan down, partials (or masked vectors) up.
         case aggregate
-        /// Secure aggregation's unmasking request down, sealed reveals up.
+        /// Secure aggregation's unmasking request out, sealed reveals back, over the star
+        /// ``QueryPlan/unmaskTree``.
         case unmask
     }
 
@@ -77,18 +79,27 @@ public struct QueryCoordinator: Sendable {
     /// length of a masked vector.
     private let graph: MaskingGraph?
     private let maskedLength: Int
+    /// At the origin of the unmasking round: the responders it fixed.
+    private let responders: Set<NodeID>?
     private var state: State = .idle
 
-    public init(plan: QueryPlan, localNode: NodeID, localMinimumCellSize: Int, round: Round = .aggregate) {
+    /// - Parameter responders: at the origin of the unmasking round, the responders it fixed
+    ///   and signed. The round then ends as soon as the reveals that arrived are enough to
+    ///   unmask them (``SecureAggregationUnmasker/suffices(responders:revealedBy:)``), without
+    ///   waiting for the slowest holders; the targets still unheard from are left out of
+    ///   the round's coverage, which only names who revealed.
+    public init(plan: QueryPlan, localNode: NodeID, localMinimumCellSize: Int, round: Round = .aggregate, responders: Set<NodeID>? = nil) {
         self.plan = plan
         self.localNode = localNode
-        let tree = plan.tree
-        self.tree = tree
         self.localMinimumCellSize = localMinimumCellSize
         self.round = round
         switch round {
-        case .aggregate: self.deadlineMilliseconds = plan.deadline(of: localNode, in: tree)
-        case .unmask: self.deadlineMilliseconds = plan.unmaskDeadline(of: localNode, in: tree)
+        case .aggregate:
+            tree = plan.tree
+            deadlineMilliseconds = plan.deadline(of: localNode, in: tree)
+        case .unmask:
+            tree = plan.unmaskTree
+            deadlineMilliseconds = plan.unmaskDeadline(of: localNode, in: tree)
         }
         if plan.secureAggregation {
             let masking = MaskedAggregation(plan: plan)
@@ -98,6 +109,7 @@ public struct QueryCoordinator: Sendable {
             graph = nil
             maskedLength = 0
         }
+        self.responders = round == .unmask && localNode == plan.origin ? responders : nil
     }
 
     /// Whether the node has answered (later events are ignored).
@@ -241,10 +253,16 @@ public struct QueryCoordinator: Sendable {
     }
 
     private mutating func answerIfComplete() -> [Action] {
-        guard case .running(var running) = state, running.pending.isEmpty, !running.localPending else { return [] }
+        guard case .running(var running) = state, !running.localPending, running.pending.isEmpty || revealsSuffice(running.result) else { return [] }
         running.result.coverage.normalise()
         state = .answered
         return [.answer(running.result)]
+    }
+
+    /// At the origin of the unmasking round: whether the reveals so far unmask the sum.
+    private func revealsSuffice(_ result: SubtreeResult) -> Bool {
+        guard let responders, let graph else { return false }
+        return SecureAggregationUnmasker(graph: graph).suffices(responders: responders, revealedBy: Set(result.reveals.keys))
     }
 
     private func problem(with result: SubtreeResult, from child: NodeID) -> String? {

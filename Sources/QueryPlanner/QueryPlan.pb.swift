@@ -853,12 +853,8 @@ public nonisolated struct WireUnmaskHeader: Sendable {
 
   public var queryID: Data = Data()
 
+  /// Sorted. The round's deadline follows from the plan (QueryPlan.unmaskDeadline).
   public var responders: [String] = []
-
-  /// Unix milliseconds: when the origin unmasks with what has arrived.
-  public var deadlineMs: Int64 = 0
-
-  public var levelMarginMs: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -884,8 +880,8 @@ public nonisolated struct WireSignedUnmaskHeader: Sendable {
   public init() {}
 }
 
-/// Sent down the tree: the signed header and the encrypted shares addressed to the holders
-/// of the receiver's subtree (each node forwards to a child only its subtree's shares).
+/// Sent by the origin to each target: the signed header and the encrypted shares addressed
+/// to that target (the unmasking round runs over a star, QueryPlan.unmaskTree).
 public nonisolated struct WireUnmaskRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -2314,7 +2310,7 @@ nonisolated extension WireSealedReveal: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension WireUnmaskHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UnmaskHeader"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}query_id\0\u{1}responders\0\u{3}deadline_ms\0\u{3}level_margin_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}query_id\0\u{1}responders\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2324,8 +2320,6 @@ nonisolated extension WireUnmaskHeader: SwiftProtobuf.Message, SwiftProtobuf._Me
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBytesField(value: &self.queryID) }()
       case 2: try { try decoder.decodeRepeatedStringField(value: &self.responders) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.deadlineMs) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.levelMarginMs) }()
       default: break
       }
     }
@@ -2338,20 +2332,12 @@ nonisolated extension WireUnmaskHeader: SwiftProtobuf.Message, SwiftProtobuf._Me
     if !self.responders.isEmpty {
       try visitor.visitRepeatedStringField(value: self.responders, fieldNumber: 2)
     }
-    if self.deadlineMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.deadlineMs, fieldNumber: 3)
-    }
-    if self.levelMarginMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.levelMarginMs, fieldNumber: 4)
-    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireUnmaskHeader, rhs: WireUnmaskHeader) -> Bool {
     if lhs.queryID != rhs.queryID {return false}
     if lhs.responders != rhs.responders {return false}
-    if lhs.deadlineMs != rhs.deadlineMs {return false}
-    if lhs.levelMarginMs != rhs.levelMarginMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -95,9 +95,24 @@ public struct QueryPlan: Sendable, Equatable {
         deadlineMilliseconds + max(0, deadlineMilliseconds - issuedAtMilliseconds) / 2
     }
 
-    /// The per-level margin of the unmasking round, split like the first round's.
+    /// The unmasking round's tree: a star, the origin asking every other target directly.
+    ///
+    /// The first round needs the tree, because interior nodes add masked vectors and no
+    /// node may see one alone; the unmasking round adds nothing on the way (each reveal is
+    /// sealed to the origin), so a tree would only add hops: over a wide-area link each
+    /// level costs two one-way delays, which made a masked query twice as slow as a
+    /// plaintext one at every size. The star makes the round one round trip, and each
+    /// provider sends and receives one message in it. The origin sends one per target, as
+    /// the server of SecAgg+ does (Bell et al., CCS 2020, section 3); it already receives
+    /// every share in the first round, so its traffic stays within the same order. Every
+    /// target derives the same star from the plan.
+    public var unmaskTree: AggregationTree {
+        AggregationTree(queryID: queryID.bytes, origin: origin, targets: targets, fanout: max(1, targets.count))
+    }
+
+    /// The margin of the unmasking round's one level, split like the first round's.
     public var unmaskLevelMarginMilliseconds: Int64 {
-        Self.levelMargin(budgetMilliseconds: unmaskDeadlineMilliseconds - deadlineMilliseconds, depth: tree.depth)
+        Self.levelMargin(budgetMilliseconds: unmaskDeadlineMilliseconds - deadlineMilliseconds, depth: unmaskTree.depth)
     }
 
     /// When `node` must have answered its parent in the unmasking round.

@@ -6,11 +6,11 @@ import X509
 
 /// The origin's request in the unmasking round of secure aggregation (docs/PRIVACY.md,
 /// "Secure aggregation"): the responders it fixed, signed with its node key, and the
-/// encrypted self-mask shares addressed to the holders below the receiver.
+/// encrypted self-mask shares addressed to the receiver.
 ///
 /// Every holder checks that the origin of the plan it answered signed the header, so each
-/// sees the origin's own list; a node forwards to a child only the shares of that child's
-/// subtree (they are encrypted to their holders and need no signature).
+/// sees the origin's own list; the origin sends each target only the shares it holds
+/// (they are encrypted to their holders and need no signature).
 public struct UnmaskRequest: Sendable, Equatable {
     public static let signingContext: [UInt8] = Array("oncomesh-unmask-v1".utf8) + [0]
 
@@ -65,12 +65,17 @@ public struct UnmaskRequest: Sendable, Equatable {
         self.shares = shares
     }
 
-    /// The same request with only the shares addressed to `holders`: what a node forwards to
-    /// a child whose subtree they are.
+    /// The same request with only the shares addressed to `holders`.
     public func restricted(to holders: Set<NodeID>) -> UnmaskRequest {
         var copy = self
         copy.shares = shares.filter { holders.contains($0.key.holder) }
         return copy
+    }
+
+    /// What a node sends `child` of `tree` (the round's tree): only the shares held in the
+    /// child's subtree, which in the unmasking star is the child alone.
+    public func restricted(toSubtreeOf child: NodeID, in tree: AggregationTree) -> UnmaskRequest {
+        restricted(to: Set(tree.descendants(of: child)).union([child]))
     }
 
     /// The query the header names, read before the signature is checked, only to find the

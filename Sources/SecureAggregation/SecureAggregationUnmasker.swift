@@ -24,6 +24,25 @@ public struct SecureAggregationUnmasker: Sendable {
         SecureAggregationHolder.Request(responders: responders, dropped: Set(graph.participants).subtracting(responders))
     }
 
+    /// Whether reveals from `holders` are enough to unmask the responders' sum, by the rule
+    /// ``unmask(sum:responders:revealed:)`` applies: every responder has the threshold of
+    /// neighbours among them, and every responder next to a dropped participant is among
+    /// them. The origin stops waiting once this holds (SecAgg+, Bell et al., CCS 2020,
+    /// section 3: the server proceeds with the first t answers), so the round costs the
+    /// threshold-th fastest holder of each responder rather than the slowest of all. A
+    /// reveal that then does not open ends the query with an error naming the holder.
+    public func suffices(responders: Set<NodeID>, revealedBy holders: Set<NodeID>) -> Bool {
+        for responder in responders {
+            var count = 0
+            for neighbour in graph.neighbours(of: responder) where holders.contains(neighbour) { count += 1 }
+            if count < graph.threshold { return false }
+        }
+        for node in Set(graph.participants).subtracting(responders) {
+            for neighbour in graph.neighbours(of: node) where responders.contains(neighbour) && !holders.contains(neighbour) { return false }
+        }
+        return true
+    }
+
     public func unmask(sum: RingVector, responders: Set<NodeID>, revealed: [NodeID: SecureAggregationHolder.Revealed]) throws(SecureAggregationError) -> RingVector {
         var result = sum
         let dropped = Set(graph.participants).subtracting(responders)

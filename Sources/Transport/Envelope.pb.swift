@@ -69,7 +69,7 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
   case queryPlan // = 8
 
   /// The unmasking round of secure aggregation (QueryPlanner/QueryPlan.proto, UnmaskRequest)
-  /// sent down the same tree; the response carries the subtree's sealed reveals
+  /// sent by the origin straight to each target; the response carries its sealed reveal
   /// (SubtreeResult), or a rejection like QUERY_PLAN's.
   case queryUnmask // = 9
   case UNRECOGNIZED(Int)

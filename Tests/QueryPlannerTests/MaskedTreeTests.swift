@@ -7,10 +7,10 @@ import Testing
 
 /// Secure aggregation through whole trees of coordinators, in memory: the first round
 /// brings masked vectors up (``MaskedAggregation/contribute``), the origin fixes the
-/// responders (``MaskedAggregation/unmaskRequest(after:)``), the unmasking round brings
-/// sealed reveals up (``MaskedAggregation/reveal``) and the origin unmasks
-/// (``MaskedAggregation/unmask``). The signed ``UnmaskRequest`` is left out: each node gets
-/// the header's responders and the shares of its own subtree, as the shell forwards them.
+/// responders (``MaskedAggregation/unmaskRequest(after:)``), the unmasking round, over the
+/// star ``QueryPlan/unmaskTree``, brings sealed reveals back (``MaskedAggregation/reveal``)
+/// and the origin unmasks (``MaskedAggregation/unmask``). The signed ``UnmaskRequest`` is
+/// left out: each node gets the header's responders and its own shares, as the shell sends them.
 @Suite struct MaskedTreeTests {
     static let nodes = (0..<40).map { try! NodeID(String(format: "site-%02d", $0)) }
     /// A federation whose masking graph is complete (degree 19, threshold 8): whole runs
@@ -100,8 +100,9 @@ import Testing
     /// Runs one round of `plan` over the whole tree, every node's coordinator driven by an
     /// in-memory network. Nodes in `dead` refuse connections; with a stale membership their
     /// parents learn it only when forwarding (``QueryCoordinator/childUnreachable``),
-    /// otherwise they skip them from the start. In the unmasking round each node receives the
-    /// shares addressed to its own subtree, as ``UnmaskRequest/restricted(to:)`` forwards them.
+    /// otherwise they skip them from the start. Each round runs over its own tree (the plan's,
+    /// or the star ``QueryPlan/unmaskTree``); in the unmasking round each node receives the
+    /// shares addressed to its subtree, as ``UnmaskRequest/restricted(toSubtreeOf:in:)`` sends them.
     ///
     /// - Parameters:
     ///   - local: a target's local work, given the shares it received.
@@ -118,7 +119,7 @@ import Testing
             var coordinator: QueryCoordinator
             let shares: [SubtreeResult.ShareRoute: [UInt8]]
         }
-        let tree = plan.tree
+        let tree = round == .aggregate ? plan.tree : plan.unmaskTree
         let now = round == .aggregate ? plan.issuedAtMilliseconds : plan.deadlineMilliseconds
         let reachable: (NodeID) -> Bool = { staleMembership || !dead.contains($0) }
         var running: [NodeID: Running] = [:]
@@ -217,12 +218,11 @@ import Testing
         #expect(header.queryID == plan.queryID)
         #expect(shares.keys.allSatisfy { header.responders.contains($0.sender) })
         for node in header.responders where expected?.mergeReportingOverflow(partials[node]!) == false { expected = nil }
-        let tree = plan.tree
         let (second, _) = runRound(
             plan: plan, round: .unmask, dead: deadInSecond, staleMembership: staleMembership, rootShares: shares,
             local: { node, received in
-                let subtree = Set(tree.descendants(of: node)).union([node])
-                #expect(received.keys.allSatisfy { subtree.contains($0.holder) }, "\(node) received only the shares of its subtree")
+                // The unmasking round is a star: each target hears from the origin alone.
+                #expect(node == origin || received.keys.allSatisfy { $0.holder == node }, "\(node) received only its own shares")
                 var random = SeededRandom(seed: seed &* 1_000 &+ 500 &+ UInt64(Self.nodes.firstIndex(of: node)!))
                 return masking.reveal(
                     responders: header.responders, shares: received, node: node, longTermKey: Self.longTermKeys[node]!, publicKeys: Self.publicKeys,
@@ -469,7 +469,8 @@ import Testing
         var root = QueryCoordinator(plan: plan, localNode: plan.origin, localMinimumCellSize: 5, round: .unmask)
         _ = root.start(nowMilliseconds: plan.deadlineMilliseconds, isReachable: { _ in true })
         _ = root.localExecutionFinished(.revealed([1]))
-        let children = plan.tree.children(of: plan.origin)
+        let children = plan.unmaskTree.children(of: plan.origin)
+        #expect(Set(children) == Set(plan.targets).subtracting([plan.origin]), "the origin asks every other target directly")
         func honest(_ child: NodeID) -> SubtreeResult {
             SubtreeResult(partial: nil, coverage: Coverage(answered: [child]), strictestK: 0, reveals: [child: [UInt8](repeating: 3, count: 40)])
         }
@@ -477,9 +478,9 @@ import Testing
         results[0].partial = QueryPartial(statisticAttributes: plan.query.statisticAttributes)
         results[1].maskedSum = Self.vector(plan, &random)
         results[2].shares = [SubtreeResult.ShareRoute(sender: children[2], holder: plan.origin): [1]]
-        let grandchild = plan.tree.children(of: children[3]).first!
-        results[3].reveals[grandchild] = [4]
-        results[4].reveals[Self.nodes.first { !plan.tree.descendants(of: children[4]).contains($0) && $0 != children[4] }!] = [4]
+        let other = children.last!
+        results[3].reveals[other] = [4]
+        results[4].coverage.answered.insert(other)
         var answer: [QueryCoordinator.Action] = []
         for (child, result) in zip(children, results) { answer = root.childAnswered(child, result) }
         guard case .answer(let result)? = answer.first else {
@@ -488,10 +489,63 @@ import Testing
         }
         let failed = result.coverage.failed
         for index in 0..<3 { #expect(failed[children[index]]?.contains("partials or shares in the unmasking round") == true, "\(failed)") }
-        #expect(failed[children[3]]?.contains("a reveal of \(grandchild), which it does not name as answered") == true, "\(failed)")
-        #expect(failed[children[4]] != nil, "\(failed)")
+        #expect(failed[children[3]]?.contains("a reveal of \(other), which it does not name as answered") == true, "\(failed)")
+        #expect(failed[children[4]]?.contains("its coverage names \(other), which is not in its subtree") == true, "\(failed)")
         #expect(result.coverage.answered == Set([plan.origin] + children[5...]))
         #expect(Set(result.reveals.keys) == Set([plan.origin] + children[5...]))
+    }
+
+    /// The origin ends the unmasking round as soon as the reveals that arrived unmask the
+    /// sum, not when the slowest target answers; a target's coordinator, or the origin's
+    /// without the responders, waits for everyone.
+    @Test func theOriginStopsWaitingOnceTheRevealsSuffice() {
+        let plan = Self.plan(targets: Self.nodes, fanout: 8, seed: 44)
+        let responders = Set(plan.targets)
+        let unmasker = SecureAggregationUnmasker(graph: MaskedAggregation(plan: plan).graph)
+        let children = plan.unmaskTree.children(of: plan.origin)
+        func reveal(_ child: NodeID) -> SubtreeResult {
+            SubtreeResult(partial: nil, coverage: Coverage(answered: [child]), strictestK: 0, reveals: [child: [5]])
+        }
+        /// How many children had answered when the coordinator answered.
+        func answeredAfter(_ coordinator: inout QueryCoordinator) -> Int? {
+            _ = coordinator.start(nowMilliseconds: plan.deadlineMilliseconds, isReachable: { _ in true })
+            _ = coordinator.localExecutionFinished(.revealed([1]))
+            var revealed: Set<NodeID> = [plan.origin]
+            for (index, child) in children.enumerated() {
+                let actions = coordinator.childAnswered(child, reveal(child))
+                revealed.insert(child)
+                if case .answer(let result)? = actions.first {
+                    #expect(Set(result.reveals.keys) == revealed)
+                    return index + 1
+                }
+            }
+            return nil
+        }
+        var origin = QueryCoordinator(plan: plan, localNode: plan.origin, localMinimumCellSize: 5, round: .unmask, responders: responders)
+        let early = answeredAfter(&origin)
+        #expect(early != nil && early! < children.count, "the origin waited for all \(children.count) targets")
+        if let early {
+            let heard = Set([plan.origin] + children.prefix(early))
+            #expect(unmasker.suffices(responders: responders, revealedBy: heard))
+            #expect(!unmasker.suffices(responders: responders, revealedBy: heard.subtracting([children[early - 1]])), "it answered later than needed")
+        }
+        var patient = QueryCoordinator(plan: plan, localNode: plan.origin, localMinimumCellSize: 5, round: .unmask)
+        #expect(answeredAfter(&patient) == children.count)
+        // A dropped target's responding neighbours must all reveal their seeds with it.
+        let dropped = children[0]
+        var partial = QueryCoordinator(
+            plan: plan, localNode: plan.origin, localMinimumCellSize: 5, round: .unmask, responders: responders.subtracting([dropped]))
+        _ = partial.start(nowMilliseconds: plan.deadlineMilliseconds, isReachable: { _ in true })
+        _ = partial.localExecutionFinished(.revealed([1]))
+        let graph = MaskedAggregation(plan: plan).graph
+        let lastNeighbour = children.last { graph.areNeighbours($0, dropped) }!
+        for child in children where child != lastNeighbour {
+            #expect(partial.childAnswered(child, reveal(child)).isEmpty, "answered before \(lastNeighbour), a neighbour of the dropped \(dropped), revealed")
+        }
+        guard case .answer? = partial.childAnswered(lastNeighbour, reveal(lastNeighbour)).first else {
+            Issue.record("the origin did not answer once every reveal was in")
+            return
+        }
     }
 
     @Test func aPlaintextPlanRefusesMaskedValues() {

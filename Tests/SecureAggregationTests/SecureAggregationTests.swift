@@ -177,6 +177,9 @@ import Testing
         #expect(outcome.responders == scenario.responders && outcome.holders == scenario.holders)
         let beyond = Self.beyondTolerance(federation.graph, responders: outcome.responders, holders: outcome.holders)
         let context = "n \(scenario.size), degree \(federation.graph.degree), \(outcome.responders.count) responders, \(outcome.holders.count) holders"
+        // The origin stops waiting by this rule: it must agree with what unmasking needs.
+        let suffices = SecureAggregationUnmasker(graph: federation.graph).suffices(responders: outcome.responders, revealedBy: outcome.holders)
+        #expect(suffices == beyond.isEmpty, "\(context): the origin's stopping rule says \(suffices), the tolerance fails for \(beyond.sorted())")
         switch outcome.result {
         case .success(let sum):
             #expect(beyond.isEmpty, "unmasked beyond the tolerance (\(context))")
