@@ -1,6 +1,6 @@
 import Foundation
 
-/// Numerics are exact integers at the attribute's declared scale (DESIGN.md, "Partials"):
+/// Numerics are exact integers at the attribute's declared scale (docs/ARCHITECTURE.md, "Partials"):
 /// 63.4 years at scale 1 is 634. Text is parsed digit by digit, never through a binary
 /// floating-point value, so no rounding ever happens on the way in.
 public enum FixedPoint {

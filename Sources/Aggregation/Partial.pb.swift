@@ -9,7 +9,7 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// Partial results of one query, as they travel up the aggregation tree
-/// (DESIGN.md, "Partials"). Every number is an exact integer: counts, and sums at the
+/// (docs/ARCHITECTURE.md, "Partials"). Every number is an exact integer: counts, and sums at the
 /// attribute's fixed-point scale, so partials merge exactly in any order.
 ///
 /// Regenerate Partial.pb.swift with `make proto` after changing this file.

@@ -25,7 +25,7 @@ public enum GroupValue: Sendable, Hashable, Comparable {
 /// sum and their sum of squares, as fixed-point integers at the attribute's scale.
 ///
 /// Integers merge exactly in any order and any grouping, so the variance released at the
-/// origin is the same whatever the shape of the aggregation tree (DESIGN.md, "Partials");
+/// origin is the same whatever the shape of the aggregation tree (docs/ARCHITECTURE.md, "Partials");
 /// floating point appears only in ``mean(scale:)`` and ``sampleVariance(scale:)``.
 public struct NumericPartial: Sendable, Hashable {
     public var count: Int64 = 0

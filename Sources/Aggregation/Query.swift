@@ -1,7 +1,7 @@
 import Foundation
 
 /// The intermediate representation of an aggregate query over a site's `cases` table: what
-/// the parser produces, the planner ships and the executor runs (DESIGN.md, "Queries").
+/// the parser produces, the planner ships and the executor runs (docs/ARCHITECTURE.md, "Queries").
 ///
 /// Only aggregates exist: counts of studies and of distinct subjects, and sample statistics
 /// of numerics, per cell of a grouping by up to three categorical attributes and one

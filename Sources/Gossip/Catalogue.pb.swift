@@ -8,7 +8,7 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// The signed capability catalogue a node publishes by gossip (DESIGN.md, "Capability
+/// The signed capability catalogue a node publishes by gossip (docs/ARCHITECTURE.md, "Capability
 /// catalogue" and "Gossip"). A catalogue tells other nodes what a site can answer without
 /// revealing anything a query could not: subject counts are rounded to the nearest 10 and
 /// shown only as "below k" when small, numeric ranges are rounded outwards to a coarse grid.

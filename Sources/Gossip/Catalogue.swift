@@ -1,7 +1,7 @@
 import Foundation
 import MeshCore
 
-/// A node's capability catalogue (DESIGN.md, "Capability catalogue"): what the site holds and
+/// A node's capability catalogue (docs/ARCHITECTURE.md, "Capability catalogue"): what the site holds and
 /// what it lets others ask, coarse enough to publish to the whole federation.
 ///
 /// A value mirror of `WireCatalogue` (Catalogue.proto). It is built by ``CatalogueBuilder``,
@@ -111,7 +111,7 @@ public struct Catalogue: Sendable, Equatable {
     }
 }
 
-/// What a node allows queries to do (DESIGN.md, "Capability catalogue").
+/// What a node allows queries to do (docs/ARCHITECTURE.md, "Capability catalogue").
 public struct CataloguePolicy: Sendable, Equatable {
     public enum QueryKind: String, Sendable, Hashable, CaseIterable {
         /// COUNT(*) and COUNT(DISTINCT subject), with or without GROUP BY (cross-tabs).

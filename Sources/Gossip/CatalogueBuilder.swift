@@ -2,7 +2,7 @@ import Foundation
 import MeshCore
 
 /// Builds a node's ``Catalogue`` from its full-precision ``SiteSummary``, applying the
-/// disclosure rules of DESIGN.md ("Capability catalogue") so that the catalogue says no more
+/// disclosure rules of docs/ARCHITECTURE.md ("Capability catalogue") so that the catalogue says no more
 /// than a released query result could:
 ///
 /// - Subject counts below the node's k are published only as "<k" (``Catalogue/SubjectCount/belowK(k:)``);

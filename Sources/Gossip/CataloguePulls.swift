@@ -1,7 +1,7 @@
 import MeshCore
 
 /// Which catalogue versions to pull, from whom, and when to try again: the shell's half of
-/// catalogue dissemination, as a pure state machine (STYLE.md section 1; `now` is an input).
+/// catalogue dissemination, as a pure state machine (docs/ARCHITECTURE.md, "Code structure: pure cores and thin shells"; `now` is an input).
 ///
 /// News (a gossiped announcement) or a digest names versions a peer holds. A version newer
 /// than the one held becomes *wanted*; it is pulled from the peer that named it, once: news

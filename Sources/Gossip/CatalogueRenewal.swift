@@ -1,7 +1,7 @@
 import Foundation
 import MeshCore
 
-/// When a node re-signs its own catalogue (DESIGN.md, "Gossip": nodes re-sign before
+/// When a node re-signs its own catalogue (docs/ARCHITECTURE.md, "Gossip": nodes re-sign before
 /// expiry), and with which version.
 ///
 /// Re-signing at two thirds of the validity leaves a third of it for the new version to

@@ -2,7 +2,7 @@ import Foundation
 import MeshCore
 import X509
 
-/// Signs a node's own catalogue with the key of its node certificate (DESIGN.md, "Identity
+/// Signs a node's own catalogue with the key of its node certificate (docs/ARCHITECTURE.md, "Identity
 /// and PKI"), so that the same chain that authenticates the node's connections proves its
 /// catalogue.
 public struct CatalogueSigner: Sendable {

@@ -3,9 +3,9 @@ import MeshCore
 import X509
 
 /// The newest verified catalogue of every node, and the digest anti-entropy over them
-/// (DESIGN.md, "Gossip": peers exchange digests of (node ID, version) and pull what is newer).
+/// (docs/ARCHITECTURE.md, "Gossip": peers exchange digests of (node ID, version) and pull what is newer).
 ///
-/// A pure state machine (STYLE.md section 1): no I/O, `now` is an input, every call returns
+/// A pure state machine (docs/ARCHITECTURE.md, "Code structure: pure cores and thin shells"): no I/O, `now` is an input, every call returns
 /// what happened so the shell can log and count it. One round with a peer:
 ///
 /// 1. send ``digest()``; on receiving the peer's, ask it for ``missing(from:)``;

@@ -2,7 +2,7 @@ import Foundation
 import MeshCore
 import X509
 
-/// Decides whether a signed catalogue from a peer may be believed (DESIGN.md, "Gossip"):
+/// Decides whether a signed catalogue from a peer may be believed (docs/ARCHITECTURE.md, "Gossip"):
 ///
 /// 1. the certificate chain leads to the federation CA at `now` (``FederationChain``);
 /// 2. the signer's serial is not on the revocation list;

@@ -8,7 +8,7 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// Wire format of the SWIM membership protocol (DESIGN.md, "Gossip"; SWIMMessage.swift).
+/// Wire format of the SWIM membership protocol (docs/ARCHITECTURE.md, "Gossip"; SWIMMessage.swift).
 /// Every message is one SwimEnvelope. Names carry a "Swim" prefix because the Gossip module
 /// also holds the catalogue messages (Catalogue.proto) under the same "Wire" Swift prefix.
 ///

@@ -1,6 +1,6 @@
 import MeshCore
 
-/// The SWIM + Lifeguard membership protocol as a pure state machine ("instance"; STYLE.md §1).
+/// The SWIM + Lifeguard membership protocol as a pure state machine ("instance"; docs/ARCHITECTURE.md, "Code structure: pure cores and thin shells").
 ///
 /// It does no I/O and reads no clock: every input (`join`, `onTimer`, `onMessage`,
 /// `onUnreachable`, `leave`) takes `now`, a monotonic offset from an arbitrary origin, and
@@ -126,7 +126,7 @@ public struct SWIMInstance: Sendable {
 
     /// Starts the protocol and joins through `seeds` ("host:port"; their node IDs are unknown):
     /// a push-pull request goes to each, and is repeated with exponential backoff until one
-    /// answers. With no seeds the node runs alone, a member list of one (DESIGN.md, "Gossip").
+    /// answers. With no seeds the node runs alone, a member list of one (docs/ARCHITECTURE.md, "Gossip").
     /// Calling it again replaces the seeds.
     public mutating func join(seeds: [String], now: Duration) -> [SWIMAction] {
         var actions: [SWIMAction] = []

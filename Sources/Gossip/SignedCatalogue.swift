@@ -2,7 +2,7 @@ import Foundation
 import SwiftProtobuf
 
 /// A catalogue as its node signed it: the exact encoded bytes of a `WireCatalogue`, an
-/// ECDSA P-256 signature, and the signer's certificate chain (DESIGN.md, "Identity and PKI":
+/// ECDSA P-256 signature, and the signer's certificate chain (docs/ARCHITECTURE.md, "Identity and PKI":
 /// one chain proves everything a node says).
 ///
 /// The payload is kept as bytes and never re-encoded: protobuf encodings are not unique, so a

@@ -3,7 +3,7 @@ import X509
 /// Finds the OncoMesh identity in a certificate: exactly one SAN URI of the form
 /// `urn:oncomesh:node:<id>` or `urn:oncomesh:researcher:<id>`.
 ///
-/// This check replaces hostname verification (DESIGN.md, "Transport"): what matters is
+/// This check replaces hostname verification (docs/ARCHITECTURE.md, "Transport"): what matters is
 /// which node or researcher a peer is, not which address it came from.
 public enum CertificateIdentity {
     public static func identity(of certificate: Certificate) throws(PKIError) -> PeerIdentity {

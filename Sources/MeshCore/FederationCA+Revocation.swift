@@ -1,7 +1,7 @@
 import Foundation
 import X509
 
-/// Revocation is the CA's job (DESIGN.md, "Identity and PKI"): it alone signs the list, and
+/// Revocation is the CA's job (docs/ARCHITECTURE.md, "Identity and PKI"): it alone signs the list, and
 /// its directory keeps the current version next to `ca.crt` and `ca.key`.
 extension FederationCA {
     /// Where the CA directory keeps its current signed revocation list.
@@ -9,25 +9,42 @@ extension FederationCA {
         directory + "/" + SignedRevocationList.fileName
     }
 
+    /// How long a list stays current when the operator does not say: a week bounds how long
+    /// a node can miss a revocation without saying so, while the CA re-signs only weekly.
+    public static let revocationNextUpdateDaysDefault = 7
+    static let millisecondsPerDay: Int64 = 24 * 3600 * 1000
+
     /// The next revocation list: everything `previous` revokes plus `serials`, one version
-    /// higher, signed with the CA key.
+    /// higher, promising its successor `nextUpdateDays` after `now`, signed with the CA key.
     ///
     /// The version always rises, even when every serial was already listed, so that a
-    /// re-issued list always replaces the one peers hold.
+    /// re-issued list always replaces the one peers hold. At least a day: a shorter promise
+    /// would leave nodes reporting a stale list before gossip has even spread it.
     public func nextRevocationList(
         after previous: RevocationList,
         revoking serials: [Certificate.SerialNumber],
-        now: Date = Date()
+        now: Date = Date(),
+        nextUpdateDays: Int = FederationCA.revocationNextUpdateDaysDefault
     ) throws(RevocationListError) -> SignedRevocationList {
         guard previous.version < UInt64.max else {
             throw RevocationListError(.staleVersion, "revocation list version \(previous.version) cannot be raised further")
+        }
+        guard nextUpdateDays >= 1 else {
+            throw RevocationListError(.invalidNextUpdate, "the next update of a revocation list must be at least 1 day after it is issued, not \(nextUpdateDays) days")
+        }
+        let issuedAt = UnixMilliseconds.from(now)
+        let (interval, intervalOverflows) = Int64(nextUpdateDays).multipliedReportingOverflow(by: Self.millisecondsPerDay)
+        let (nextUpdate, nextUpdateOverflows) = issuedAt.addingReportingOverflow(interval)
+        guard !intervalOverflows, !nextUpdateOverflows else {
+            throw RevocationListError(.invalidNextUpdate, "a next update \(nextUpdateDays) days after \(now) is beyond the clock's range")
         }
         for serial in serials where serial.normalised.bytes.count > RevocationList.serialBytesMax {
             throw RevocationListError(.invalidSerial, "serial \(serial) has more than \(RevocationList.serialBytesMax) bytes (RFC 5280 allows 20)")
         }
         let next = RevocationList(
             version: previous.version + 1,
-            issuedAtMilliseconds: UnixMilliseconds.from(now),
+            issuedAtMilliseconds: issuedAt,
+            nextUpdateMilliseconds: nextUpdate,
             serials: previous.serials + serials
         )
         return try SignedRevocationList.sign(next, with: privateKey)

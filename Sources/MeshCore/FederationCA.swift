@@ -4,7 +4,7 @@ import SwiftASN1
 import X509
 
 /// The federation's certificate authority: an ECDSA P-256 root that signs every node and
-/// researcher certificate (DESIGN.md, "Identity and PKI").
+/// researcher certificate (docs/ARCHITECTURE.md, "Identity and PKI").
 ///
 /// On disk a CA is a directory with `ca.crt` (PEM certificate) and `ca.key` (PEM private
 /// key, mode 0600). A federation that runs its own PKI can use OpenSSL-made files instead;

@@ -2,7 +2,7 @@
 /// certificate that chains to the federation CA.
 ///
 /// Nodes carry `urn:oncomesh:node:<id>`, researchers `urn:oncomesh:researcher:<id>`
-/// (DESIGN.md, "Identity and PKI"). The role decides what a peer may do: only nodes join the
+/// (docs/ARCHITECTURE.md, "Identity and PKI"). The role decides what a peer may do: only nodes join the
 /// mesh, only researchers submit researcher queries.
 public enum PeerIdentity: Hashable, Sendable, CustomStringConvertible {
     case node(NodeID)

@@ -1,5 +1,5 @@
 extension Schema {
-    /// The reference data dictionary of DESIGN.md ("Data model"): the fields that European
+    /// The reference data dictionary of docs/ARCHITECTURE.md ("Data model"): the fields that European
     /// cancer-imaging search filters on, coded with public vocabularies. A site that holds
     /// other fields or codes writes its own file in the same format (`meshnode schema`
     /// prints this one as a starting point).

@@ -8,6 +8,10 @@ public struct RevocationListError: Error, Equatable, CustomStringConvertible {
         case badSignature
         /// The list is not newer than the one it would replace.
         case staleVersion
+        /// The next update the CA promises is not after the list's issue time, or the
+        /// interval an operator asked for is not at least a day: a list that is stale the
+        /// moment it is signed would only teach operators to ignore the warning.
+        case invalidNextUpdate
         /// A serial number given by an operator is not hexadecimal.
         case invalidSerial
         /// The CA key cannot sign (not P-256, or the signing itself failed).

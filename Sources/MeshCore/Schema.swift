@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 /// A site's data dictionary: the attributes of its `cases` table (one row per imaging
-/// study), their types, levels and domains (DESIGN.md, "Data model").
+/// study), their types, levels and domains (docs/ARCHITECTURE.md, "Data model").
 public struct Schema: Sendable, Equatable {
     public let table: String
     public let attributes: [Attribute]

@@ -1,6 +1,6 @@
 /// A deterministic random number generator (xoshiro256**, seeded through SplitMix64).
 ///
-/// Every protocol core takes its randomness as an input (STYLE.md section 1): the node
+/// Every protocol core takes its randomness as an input (docs/ARCHITECTURE.md, "Code structure: pure cores and thin shells"): the node
 /// passes a generator seeded from the system, the simulator one seeded from the run's seed,
 /// so the same seed replays the same run.
 public struct SeededRandom: RandomNumberGenerator, Sendable {

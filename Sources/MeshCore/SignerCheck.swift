@@ -1,7 +1,7 @@
 import Foundation
 import X509
 
-/// The check every signed document of the federation starts with (DESIGN.md, "Identity and
+/// The check every signed document of the federation starts with (docs/ARCHITECTURE.md, "Identity and
 /// PKI": one chain proves everything a node says): the signer's chain leads to the
 /// federation CA, the signer is not revoked, and the signature verifies over the exact
 /// signed bytes. Catalogues and query plans both run it, then check what is theirs (who the

@@ -455,13 +455,13 @@ struct AuditLog: Sendable {
     /// The query ids recorded at or after `sinceMilliseconds`, with the time of their
     /// record: the plans this node acted on and the submissions it planned, which a
     /// restarted node must still refuse to run again (`QueryShell`).
-    func queryIDs(sinceMilliseconds: Int64) throws(AuditError) -> [(queryID: String, timeMilliseconds: Int64)] {
+    func queryIDs(sinceMilliseconds: Int64) throws(AuditError) -> [(queryID: String, origin: String, timeMilliseconds: Int64)] {
         do {
             return try queue.read { db in
                 guard try db.tableExists(Self.table) else { return [] }
                 return try Row.fetchAll(
-                    db, sql: "SELECT query_id, time_ms FROM \(Self.table) WHERE time_ms >= ? AND query_id <> '-'", arguments: [sinceMilliseconds]
-                ).map { ($0["query_id"], $0["time_ms"]) }
+                    db, sql: "SELECT query_id, origin, time_ms FROM \(Self.table) WHERE time_ms >= ? AND query_id <> '-'", arguments: [sinceMilliseconds]
+                ).map { ($0["query_id"], $0["origin"], $0["time_ms"]) }
             }
         } catch {
             throw AuditError(description: "cannot read the audit log in '\(path)': \(error)")

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MeshCore
 
-/// `meshnode ca`: the federation's certificate authority (DESIGN.md, "Identity and PKI").
+/// `meshnode ca`: the federation's certificate authority (docs/ARCHITECTURE.md, "Identity and PKI").
 struct CACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ca",

@@ -7,7 +7,7 @@ import MeshCore
 import Transport
 
 /// The shell around ``CatalogueStore``: publishes this node's signed catalogue, spreads
-/// catalogues (DESIGN.md, "Gossip": peers pull what is newer), and re-signs before expiry.
+/// catalogues (docs/ARCHITECTURE.md, "Gossip": peers pull what is newer), and re-signs before expiry.
 ///
 /// Two paths bring a new version: the membership gossip carries announcements of
 /// (node ID, version), and a node that hears of a newer version pulls it from the announcer,

@@ -4,7 +4,7 @@ import Logging
 import MeshCore
 import Transport
 
-/// The shell around ``SWIMInstance`` (STYLE.md section 1): feeds it received messages,
+/// The shell around ``SWIMInstance`` (docs/ARCHITECTURE.md, "Code structure: pure cores and thin shells"): feeds it received messages,
 /// timer expiries and delivery failures, with the time since the node started as `now`,
 /// and carries out its actions over the mutual-TLS transport.
 actor MembershipShell {

@@ -32,6 +32,8 @@ import Yams
 ///   probe_interval_ms: 1000
 ///   ping_timeout_ms: 500
 ///   indirect_probes: 3
+/// load:                       # see LoadSettings
+///   max_concurrent_plans: 64
 /// ```
 struct NodeConfig: Equatable {
     var nodeID: NodeID
@@ -47,6 +49,7 @@ struct NodeConfig: Equatable {
     var schemaPath: String?
     var policy: Policy
     var gossip: GossipOverrides
+    var load = LoadSettings()
 
     struct Policy: Equatable {
         static let queryKinds: Set<String> = ["count", "histogram", "statistics"]
@@ -120,7 +123,7 @@ struct NodeConfig: Equatable {
         }
         let mapping = root.mapping!
         let known: Set<String> = [
-            "node_id", "site_name", "country", "listen", "advertise", "seeds", "certificate", "key", "ca", "database", "schema", "policy", "gossip",
+            "node_id", "site_name", "country", "listen", "advertise", "seeds", "certificate", "key", "ca", "database", "schema", "policy", "gossip", "load",
         ]
         for key in mapping.keys where !known.contains(key.string ?? "") {
             throw ConfigError(file: file, line: key.mark?.line, "unknown setting '\(key.string ?? "?")'; known settings: \(known.sorted().joined(separator: ", "))")
@@ -267,6 +270,9 @@ struct NodeConfig: Equatable {
             gossip: gossip
         )
         config.directory = directory.isEmpty ? "." : directory
+        if let node = mapping["load"] {
+            config.load = try LoadSettings(parsing: node, file: file)
+        }
         do {
             try config.swimSettings.validate()
         } catch {
@@ -315,6 +321,7 @@ struct NodeConfig: Equatable {
         if let value = gossip.gossipIntervalMilliseconds { gossipLines.append("  gossip_interval_ms: \(value)") }
         if let value = gossip.gossipFanout { gossipLines.append("  gossip_fanout: \(value)") }
         if !gossipLines.isEmpty { lines += ["gossip:"] + gossipLines }
+        lines += load.yamlLines()
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -44,7 +44,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
             throw CommandFailure("\(config.certificatePath) cannot be used with the CA in \(config.caPath): \(error)")
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let transport = try MeshTransport(credential: credential, eventLoop: group.next(), logger: logger)
+        let transport = try MeshTransport(credential: credential, settings: config.load.transportSettings, eventLoop: group.next(), logger: logger)
         let bound: SocketAddress
         do {
             bound = try await transport.listen(host: config.listen.host, port: config.listen.port)
@@ -105,6 +105,8 @@ final class NodeRuntime: Service, @unchecked Sendable {
             credential: credential,
             aggregationKey: aggregationKey,
             allowsPlaintextPartials: config.policy.plaintextPartials,
+            loadLimits: config.load.queries,
+            parserLimits: config.load.parser,
             transport: transport,
             membership: membership,
             catalogues: catalogues,
@@ -133,6 +135,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
             }
             tasks.addTask {
                 var seenRevocations = revocations.modificationDate()
+                var staleRevocationsWarned: UInt64?
                 let store = try SiteStore(path: config.databasePath)
                 var seenImport = try? store.importID()
                 while !Task.isCancelled {
@@ -155,6 +158,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
                             await self.adopt(list, catalogues: catalogues, transport: transport, liveMembers: live, revocations: revocations)
                         }
                     }
+                    staleRevocationsWarned = await self.warnIfRevocationsStale(catalogues: catalogues, warnedVersion: staleRevocationsWarned)
                     try await Task.sleep(for: Self.catalogueRoundInterval)
                 }
             }
@@ -231,6 +235,22 @@ final class NodeRuntime: Service, @unchecked Sendable {
         }
     }
 
+    /// Warns when the revocation list in force is past its next update: this node may be
+    /// missing revocations, and only an operator can fetch a newer list from the CA. Once per
+    /// list, not every round, so the warning does not bury the log; `warnedVersion` is the
+    /// list already warned about, and the result is what to pass next round (nil while the
+    /// list is current, so a list that goes stale again is warned about again).
+    private func warnIfRevocationsStale(catalogues: CatalogueShell, warnedVersion: UInt64?) async -> UInt64? {
+        guard let list = await catalogues.revocationsInForce, list.isStale(nowMilliseconds: UnixMilliseconds.now()) else { return nil }
+        if warnedVersion != list.version {
+            logger.warning(
+                "the revocation list is past its next update, so this node may be missing revocations; get a newer list from the CA (meshnode ca revoke) and hand it to a node (meshnode revocations publish)",
+                metadata: ["version": "\(list.version)", "nextUpdate": "\(ISO8601DateFormatter().string(from: UnixMilliseconds.date(list.nextUpdateMilliseconds)))"]
+            )
+        }
+        return list.version
+    }
+
     private func writeStatus(transport: MeshTransport, membership: MembershipShell, catalogues: CatalogueShell) async {
         do {
             try await currentStatus(transport: transport, membership: membership, catalogues: catalogues).write(toDirectory: config.directory)
@@ -241,7 +261,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
 
     private func currentStatus(transport: MeshTransport, membership: MembershipShell, catalogues: CatalogueShell) async -> NodeStatus {
         let members = await membership.members
-        return NodeStatus(
+        var status = NodeStatus(
             nodeID: config.nodeID.rawValue,
             processID: getpid(),
             startedAt: startedAt,
@@ -269,6 +289,8 @@ final class NodeRuntime: Service, @unchecked Sendable {
                 )
             }()
         )
+        status.describeRevocations(await catalogues.revocationsInForce ?? .empty, nowMilliseconds: UnixMilliseconds.now())
+        return status
     }
 
     static func name(_ status: MemberStatus) -> String {

@@ -42,6 +42,25 @@ struct NodeStatus: Codable, Equatable {
         var bytesReceived: Int
     }
 
+    /// The revocation list in force: its version (0 before any list arrived), when the CA
+    /// signed it and when it promised a newer one (absent when there is no list, or it
+    /// promised none). All four are absent in status files of earlier versions.
+    var revocationListVersion: UInt64?
+    var revocationListIssuedAt: Date?
+    var revocationListNextUpdate: Date?
+    /// Whether the list is past its next update: this node may be missing revocations, and
+    /// the operator should get a newer list from the CA (`meshnode ca revoke`).
+    var revocationsStale: Bool?
+
+    /// Fills the revocation fields from `list` as it stands at `nowMilliseconds`.
+    mutating func describeRevocations(_ list: RevocationList, nowMilliseconds: Int64) {
+        revocationListVersion = list.version
+        revocationListIssuedAt = list.version == 0 ? nil : UnixMilliseconds.date(list.issuedAtMilliseconds)
+        revocationListNextUpdate =
+            list.nextUpdateMilliseconds == RevocationList.noNextUpdate ? nil : UnixMilliseconds.date(list.nextUpdateMilliseconds)
+        revocationsStale = list.isStale(nowMilliseconds: nowMilliseconds)
+    }
+
     static let fileName = "status.json"
 
     func encoded() throws -> Data {

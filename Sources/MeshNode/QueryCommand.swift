@@ -121,6 +121,8 @@ struct QueryCommand: AsyncParsableCommand {
             }
         case .invalidRequest:
             throw CommandFailure("the query was not accepted: \(response.statusMessage)")
+        case .busy:
+            throw CommandFailure("\(node) is busy: \(response.statusMessage)")
         default:
             throw CommandFailure("\(node) refused the query: \(response.statusMessage)")
         }

@@ -8,7 +8,7 @@ import QueryPlanner
 import SecureAggregation
 import Transport
 
-/// The shell around ``QueryCoordinator`` (STYLE.md, section 1): takes researchers' queries
+/// The shell around ``QueryCoordinator`` (docs/ARCHITECTURE.md, "Code structure: pure cores and thin shells"): takes researchers' queries
 /// and plans from other nodes off the transport, verifies and plans, runs the local part on
 /// the site snapshot, writes the audit record, and carries out the coordinator's actions
 /// with the transport and timers.
@@ -42,6 +42,10 @@ actor QueryShell {
     private var admission: PlanAdmission
     /// Checks researchers' own submissions to this node.
     private var submissions: SubmissionVerifier
+    /// The plans and submissions running now, against the node's limits.
+    private var load: QueryLoad
+    /// This origin's limits on the queries researchers submit to it.
+    private let parserLimits: QueryParser.Limits
     private var random = SeededRandom.fromSystem()
     private let logger: Logger
 
@@ -50,6 +54,8 @@ actor QueryShell {
         credential: Credential,
         aggregationKey: Curve25519.KeyAgreement.PrivateKey,
         allowsPlaintextPartials: Bool,
+        loadLimits: QueryLoadLimits = QueryLoadLimits(),
+        parserLimits: QueryParser.Limits = .maximum,
         transport: MeshTransport,
         membership: MembershipShell,
         catalogues: CatalogueShell,
@@ -76,8 +82,11 @@ actor QueryShell {
         self.allowsPlaintextPartials = allowsPlaintextPartials
         self.submissions = SubmissionVerifier(caCertificate: credential.caCertificate, revocations: revocations)
         self.admission = PlanAdmission(
-            verifier: QueryPlanVerifier(caCertificate: credential.caCertificate, revocations: revocations), submissions: submissions
+            verifier: QueryPlanVerifier(caCertificate: credential.caCertificate, revocations: revocations), submissions: submissions,
+            seen: SeenQueries(capacityPerOrigin: loadLimits.seenQueriesPerOrigin)
         )
+        self.load = QueryLoad(limits: loadLimits)
+        self.parserLimits = parserLimits
         self.logger = logger
         // A restart must not reopen the door to replays: every plan acted on and every
         // submission planned within the longest deadline is in the audit (committed before
@@ -85,9 +94,9 @@ actor QueryShell {
         // longest timeout plus the clock skew after its record.
         let horizon = QuerySubmission.timeoutMaxMilliseconds + QueryPlanVerifier.clockSkewAllowanceMilliseconds
         let now = UnixMilliseconds.now()
-        for (text, time) in try audit.queryIDs(sinceMilliseconds: now - horizon) {
-            guard let queryID = try? QueryID(hex: text) else { continue }
-            _ = admission.seen.admit(queryID, deadlineMilliseconds: time + horizon, nowMilliseconds: now)
+        for (text, originText, time) in try audit.queryIDs(sinceMilliseconds: now - horizon) {
+            guard let queryID = try? QueryID(hex: text), let origin = try? NodeID(originText) else { continue }
+            _ = admission.seen.admit(queryID, origin: origin, deadlineMilliseconds: time + horizon, nowMilliseconds: now)
         }
     }
 
@@ -106,6 +115,12 @@ actor QueryShell {
             await reply(to: message, status: .refused, "queries are submitted with a researcher certificate (from `meshnode ca issue-researcher`); \(message.from) is not a researcher")
             return
         }
+        if let busy = load.startSubmission(by: researcher) {
+            logger.notice("submission refused: busy", metadata: ["researcher": "\(researcher)", "reason": "\(busy.message)"])
+            await reject(message, busy, kind: .querySubmit)
+            return
+        }
+        defer { load.finishSubmission(by: researcher) }
         // The researcher signs what they ask; the plan carries that signature to every
         // provider (docs/PRIVACY.md, "Who asked").
         let signedSubmission: SignedSubmission
@@ -121,7 +136,7 @@ actor QueryShell {
             }
             submission = verified.submission
             let deadline = submission.issuedAtMilliseconds + submission.timeoutMilliseconds
-            if let replay = admission.seen.admit(submission.queryID, deadlineMilliseconds: deadline, nowMilliseconds: UnixMilliseconds.now()) {
+            if let replay = admission.seen.admit(submission.queryID, origin: localNode, deadlineMilliseconds: deadline, nowMilliseconds: UnixMilliseconds.now()) {
                 throw replay
             }
         } catch {
@@ -147,7 +162,8 @@ actor QueryShell {
                 nowMilliseconds: min(UnixMilliseconds.now(), submission.issuedAtMilliseconds),
                 random: &random,
                 queryID: submission.queryID,
-                signed: signedSubmission
+                signed: signedSubmission,
+                parserLimits: parserLimits
             )
         } catch {
             recordSubmission(researcher: researcher, queryID: submission.queryID.description, query: submission.sql, outcome: .refused("planning: \(error.message)"))
@@ -209,6 +225,12 @@ actor QueryShell {
             await reply(to: message, status: .refused, "plans come from nodes; \(message.from) is not one")
             return
         }
+        if let busy = load.startPlan() {
+            logger.notice("plan refused: busy", metadata: ["from": "\(sender)", "reason": "\(busy.message)"])
+            await reject(message, busy)
+            return
+        }
+        defer { load.finishPlan() }
         let plan: QueryPlan
         let signed: SignedQueryPlan
         do throws(PlanAdmission.Refusal) {
@@ -323,6 +345,9 @@ actor QueryShell {
         do {
             let response = try await transport.exchange(request, to: child, timeout: .milliseconds(timeout))
             switch response.status {
+            case .busy:
+                // The child is at its limits: its subtree is asked directly.
+                return .rejected(child, QueryPlanRejection(.busy, response.statusMessage))
             case .ok:
                 do {
                     return .answered(child, try SubtreeResult(decoding: Array(response.body)))
@@ -522,6 +547,10 @@ actor QueryShell {
         var response = Envelope()
         response.kind = kind
         response.status = .refused
+        if rejection.code == .busy {
+            response.status = .busy
+            response.retryAfterMs = UInt32(clamping: load.limits.busyRetryAfterMilliseconds)
+        }
         response.statusMessage = rejection.message
         response.body = Data(rejection.code.rawValue.utf8)
         try? await transport.reply(to: message, with: response)

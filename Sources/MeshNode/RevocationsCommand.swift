@@ -32,6 +32,11 @@ struct RevocationsCommand: ParsableCommand {
             }
             try held.save(list)
             print("node \(node.nodeID) now holds revocation list version \(verified.version) (\(verified.serials.count) revoked); a running node spreads it within a second")
+            // Handed over all the same: a stale list still revokes more than an older one.
+            if verified.isStale(nowMilliseconds: UnixMilliseconds.now()) {
+                let due = ISO8601DateFormatter().string(from: UnixMilliseconds.date(verified.nextUpdateMilliseconds))
+                FileHandle.standardError.write(Data("warning: revocation list version \(verified.version) is already past its next update (\(due)); ask the CA for a newer one\n".utf8))
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ import X509
 
 extension CACommand {
     /// `meshnode ca revoke`: adds certificates to the federation's signed revocation list in
-    /// the CA directory (DESIGN.md, "Identity and PKI"). The operator then hands the file to a
+    /// the CA directory (docs/ARCHITECTURE.md, "Identity and PKI"). The operator then hands the file to a
     /// node, whose gossip spreads it; nodes refuse the serials at the handshake and drop the
     /// catalogues they signed.
     struct Revoke: ParsableCommand {
@@ -22,9 +22,21 @@ extension CACommand {
         @Option(name: .customLong("cert"), help: "PEM certificate file to revoke (repeatable).")
         var certificates: [String] = []
 
+        /// Nodes whose list is older than this report it as stale, so the CA must sign a newer
+        /// list within this many days.
+        @Option(help: "Days until the CA promises a newer list; nodes holding this one report it as stale after that (at least 1).")
+        var nextUpdateDays: Int = FederationCA.revocationNextUpdateDaysDefault
+
+        /// A list must be re-signed before its next update even when nothing new is revoked.
+        @Flag(help: "Sign the list again as it is (next version, a new next update), revoking nothing new.")
+        var renew = false
+
         func validate() throws {
-            if serials.isEmpty && certificates.isEmpty {
-                throw ValidationError("give at least one --serial or --cert to revoke")
+            if serials.isEmpty && certificates.isEmpty && !renew {
+                throw ValidationError("give at least one --serial or --cert to revoke, or --renew to sign the list again before its next update")
+            }
+            if nextUpdateDays < 1 {
+                throw ValidationError("--next-update-days must be at least 1, not \(nextUpdateDays): nodes would report the list as stale before it has spread")
             }
             for serial in serials {
                 do {
@@ -49,11 +61,13 @@ extension CACommand {
                 revoked.append(certificate.serialNumber)
             }
             let previous = try ca.loadRevocationList(directory: dir)
-            let signed = try ca.nextRevocationList(after: previous, revoking: revoked)
+            let signed = try ca.nextRevocationList(after: previous, revoking: revoked, nextUpdateDays: nextUpdateDays)
             try ca.saveRevocationList(signed, directory: dir)
             let list = try signed.verify(caCertificate: ca.certificate)
             let added = list.serials.count - previous.serials.count
             print("revocation list version \(list.version) in \(FederationCA.revocationListPath(directory: dir)): \(list.serials.count) revoked (\(added) new)")
+            let nextUpdate = ISO8601DateFormatter().string(from: UnixMilliseconds.date(list.nextUpdateMilliseconds))
+            print("next update due by \(nextUpdate): sign a newer list before then, or nodes report this one as stale")
             for serial in revoked.map(\.normalised) where !previous.contains(serial) {
                 print("revoked serial \(serial)")
             }

@@ -77,6 +77,12 @@ struct StatusCommand: AsyncParsableCommand {
         if !status.catalogueRejections.isEmpty {
             lines += ["", "rejected catalogues: " + status.catalogueRejections.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")]
         }
+        if let version = status.revocationListVersion, version > 0 {
+            let issued = status.revocationListIssuedAt.map { ", issued \(ISO8601DateFormatter().string(from: $0))" } ?? ""
+            let next = status.revocationListNextUpdate.map { ", next update due \(ISO8601DateFormatter().string(from: $0))" } ?? ", no next update promised"
+            let stale = status.revocationsStale == true ? ": STALE, this node may be missing revocations; get a newer list from the CA" : ""
+            lines += ["", "revocation list version \(version)\(issued)\(next)\(stale)"]
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -3,7 +3,7 @@ import MeshCore
 /// The kind of centre a synthetic site imitates.
 ///
 /// Real centres differ in whom they treat and how they image them, and the federation has
-/// to cope with that (DESIGN.md, "Data model"): a children's hospital sees embryonal
+/// to cope with that (docs/ARCHITECTURE.md, "Data model"): a children's hospital sees embryonal
 /// tumours imaged with ultrasound and MR, a urology centre is mostly prostate cancer, and
 /// rare cancers make the small cells that the disclosure thresholds exist for. A profile
 /// fixes the case mix, the age structure, how much follow-up imaging a patient gets, the

@@ -1,7 +1,7 @@
 import Crypto
 import MeshCore
 
-/// The tree along which a query's plan travels down and its partials travel up (DESIGN.md,
+/// The tree along which a query's plan travels down and its partials travel up (docs/ARCHITECTURE.md,
 /// "Planning and execution along a tree").
 ///
 /// It is a pure function of (query id, targets, fanout), so every node that holds the plan

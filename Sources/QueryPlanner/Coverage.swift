@@ -1,6 +1,6 @@
 import MeshCore
 
-/// Which nodes a result speaks for (DESIGN.md, "Queries"): a result is never silently
+/// Which nodes a result speaks for (docs/ARCHITECTURE.md, "Queries"): a result is never silently
 /// partial. Every target ends up in exactly one of answered, refused, timed out or failed;
 /// pruned nodes were never asked.
 public struct Coverage: Sendable, Equatable {

@@ -4,7 +4,7 @@ import SwiftProtobuf
 
 /// Protobuf coding of ``Coverage`` (`Coverage` in QueryPlan.proto), which travels up the
 /// tree inside every ``SubtreeResult`` and out to the researcher in a ``FederatedResult``
-/// (DESIGN.md, "Queries": results carry coverage).
+/// (docs/ARCHITECTURE.md, "Queries": results carry coverage).
 ///
 /// Sets and maps go out sorted by node ID, so equal coverages encode to equal bytes whatever
 /// order their dictionaries hold. Decoding refuses invalid node IDs, a node listed twice in

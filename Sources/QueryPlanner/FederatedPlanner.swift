@@ -2,7 +2,7 @@ import Aggregation
 import Gossip
 import MeshCore
 
-/// The origin's side of planning (DESIGN.md, "Planning and execution along a tree", steps
+/// The origin's side of planning (docs/ARCHITECTURE.md, "Planning and execution along a tree", steps
 /// 1 and 2): parse and check the query against the union of the live, verified
 /// catalogues, prune the nodes that cannot contribute, refuse on behalf of the nodes whose
 /// published policy does not allow the query, enumerate the cells, and draw the query id.
@@ -78,7 +78,8 @@ public enum FederatedPlanner {
         nowMilliseconds: Int64,
         random: inout some RandomNumberGenerator,
         queryID chosenID: QueryID? = nil,
-        signed: SignedSubmission? = nil
+        signed: SignedSubmission? = nil,
+        parserLimits: QueryParser.Limits = .maximum
     ) throws(PlanningError) -> Outcome {
         let fanout = submission.fanout ?? QuerySubmission.defaultFanout
         guard fanout >= 1, fanout <= QuerySubmission.fanoutMax else {
@@ -94,7 +95,7 @@ public enum FederatedPlanner {
         let vocabulary = vocabulary(of: catalogues)
         let query: Query
         do {
-            query = try QueryParser.parse(submission.sql, vocabulary: vocabulary)
+            query = try QueryParser.parse(submission.sql, vocabulary: vocabulary, limits: parserLimits)
         } catch {
             throw PlanningError(query: error)
         }

@@ -2,7 +2,7 @@ import Aggregation
 import MeshCore
 
 /// How `meshnode query` shows a federated result: the released table, and the coverage that
-/// says which nodes it speaks for (DESIGN.md, "Queries": results carry coverage, with
+/// says which nodes it speaks for (docs/ARCHITECTURE.md, "Queries": results carry coverage, with
 /// reasons). Node lists are sorted by ID so that the same result always prints the same.
 extension FederatedResult {
     /// `{"query_id": "...", "columns": [...], "rows": [[...]], "k": K, "perturbed": bool,

@@ -3,7 +3,7 @@ import Foundation
 import SwiftProtobuf
 
 /// Protobuf coding of ``FederatedResult`` (`FederatedResult` in QueryPlan.proto): the answer
-/// the origin returns to `meshnode query` (DESIGN.md, "Planning and execution along a tree",
+/// the origin returns to `meshnode query` (docs/ARCHITECTURE.md, "Planning and execution along a tree",
 /// step 5). Values keep their type, so a suppressed cell ("<K") stays distinguishable from a
 /// text that happens to read "<5", and a count from a mean.
 ///

@@ -62,7 +62,7 @@ public struct PlanAdmission: Sendable {
             throw Refusal(rejection: error, plan: plan)
         }
         let nowMilliseconds = UnixMilliseconds.from(now)
-        if let rejection = seen.admit(plan.queryID, deadlineMilliseconds: plan.deadlineMilliseconds, nowMilliseconds: nowMilliseconds) {
+        if let rejection = seen.admit(plan.queryID, origin: plan.origin, deadlineMilliseconds: plan.deadlineMilliseconds, nowMilliseconds: nowMilliseconds) {
             throw Refusal(rejection: rejection, plan: nil)
         }
         held.hold(plan, nowMilliseconds: nowMilliseconds)

@@ -2,8 +2,8 @@ import Aggregation
 import MeshCore
 import SecureAggregation
 
-/// One node's part in one federated query (DESIGN.md, "Planning and execution along a
-/// tree", steps 3 and 4), as a state machine without I/O (STYLE.md, section 1): the shell
+/// One node's part in one federated query (docs/ARCHITECTURE.md, "Planning and execution along a
+/// tree", steps 3 and 4), as a state machine without I/O (docs/ARCHITECTURE.md, "Code structure: pure cores and thin shells"): the shell
 /// feeds it events (the plan arrived, the local execution finished, a child answered or
 /// could not be reached, the deadline passed) and carries out the actions it returns.
 ///

@@ -1,6 +1,6 @@
 import MeshCore
 
-/// A query's identity: 128 random bits drawn by the origin (DESIGN.md, "Planning and
+/// A query's identity: 128 random bits drawn by the origin (docs/ARCHITECTURE.md, "Planning and
 /// execution along a tree"). It names the query in audits and results, seeds the shape of
 /// the aggregation tree, and lets a node that receives the same plan twice execute it once.
 public struct QueryID: Hashable, Sendable, Comparable, CustomStringConvertible {

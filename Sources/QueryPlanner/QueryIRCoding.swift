@@ -3,10 +3,10 @@ import Foundation
 import SwiftProtobuf
 
 /// Protobuf coding of the query IR (`QueryIR` in QueryPlan.proto), the part of a plan every
-/// node executes (DESIGN.md, "Planning and execution along a tree").
+/// node executes (docs/ARCHITECTURE.md, "Planning and execution along a tree").
 ///
 /// Nodes execute the IR, not the plan's text, so decoding re-checks the rules the parser
-/// enforces on text (DESIGN.md, "Queries"): at least one aggregate and none twice; at most
+/// enforces on text (docs/ARCHITECTURE.md, "Queries"): at least one aggregate and none twice; at most
 /// ``QueryParser/maximumCategoricalGroups`` categorical groupings and one binning, no
 /// attribute grouped twice; bins with lower < upper and 1 to ``QueryParser/maximumBins``
 /// bins; every condition complete. Whether the names exist is the executor's question, since

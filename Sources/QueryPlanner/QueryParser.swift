@@ -2,7 +2,7 @@ import Aggregation
 import Foundation
 import MeshCore
 
-/// Parses the SQL dialect of DESIGN.md ("Queries") into a ``Query`` and checks it against a
+/// Parses the SQL dialect of docs/ARCHITECTURE.md ("Queries") into a ``Query`` and checks it against a
 /// ``QueryVocabulary``: names, types and codes. One parser serves `local-query` and the mesh.
 ///
 /// ```
@@ -30,26 +30,53 @@ public struct QueryParser {
     public static let maximumConditions = 256
     public static let maximumNesting = 64
 
+    /// Limits an origin sets for the queries it plans (`load` in node.yaml), at most the
+    /// parser's own; plans from other nodes are held to the maximum.
+    public struct Limits: Sendable, Equatable {
+        public var textBytes: Int
+        public var nesting: Int
+
+        public init(textBytes: Int = QueryParser.maximumTextBytes, nesting: Int = QueryParser.maximumNesting) {
+            self.textBytes = textBytes
+            self.nesting = nesting
+        }
+
+        public static let maximum = Limits()
+
+        /// Why these limits cannot be used, naming the setting; nil when they can.
+        public func problem() -> String? {
+            if textBytes < 64 || textBytes > QueryParser.maximumTextBytes {
+                return "max_query_text_bytes must be from 64 to \(QueryParser.maximumTextBytes); got \(textBytes)"
+            }
+            if nesting < 1 || nesting > QueryParser.maximumNesting {
+                return "max_parse_depth must be from 1 to \(QueryParser.maximumNesting); got \(nesting)"
+            }
+            return nil
+        }
+    }
+
     private let vocabulary: QueryVocabulary
+    private let limits: Limits
     private var tokens: [Token] = []
     private var position = 0
     private var nesting = 0
     private var conditions = 0
 
-    public init(vocabulary: QueryVocabulary) {
+    public init(vocabulary: QueryVocabulary, limits: Limits = .maximum) {
         self.vocabulary = vocabulary
+        self.limits = limits
     }
 
-    public static func parse(_ text: String, vocabulary: QueryVocabulary) throws(QueryError) -> Query {
-        var parser = QueryParser(vocabulary: vocabulary)
+    public static func parse(_ text: String, vocabulary: QueryVocabulary, limits: Limits = .maximum) throws(QueryError) -> Query {
+        var parser = QueryParser(vocabulary: vocabulary, limits: limits)
         return try parser.parse(text)
     }
 
     public mutating func parse(_ text: String) throws(QueryError) -> Query {
-        guard text.utf8.count <= Self.maximumTextBytes else {
+        guard text.utf8.count <= limits.textBytes else {
             throw QueryError(
                 SourceLocation(line: 1, column: 1),
-                "the query has \(text.utf8.count) bytes; at most \(Self.maximumTextBytes) are accepted (split it into smaller queries)"
+                "the query has \(text.utf8.count) bytes; at most \(limits.textBytes) are accepted (split it into smaller queries)"
             )
         }
         tokens = try QueryLexer.tokenize(text)
@@ -238,11 +265,12 @@ public struct QueryParser {
         return try test()
     }
 
-    /// One more level of NOT or parentheses, refused beyond ``maximumNesting``.
+    /// One more level of NOT or parentheses, refused beyond the limit (at most
+    /// ``maximumNesting``).
     private mutating func enter(_ location: SourceLocation) throws(QueryError) {
         nesting += 1
-        guard nesting <= Self.maximumNesting else {
-            throw QueryError(location, "the condition nests NOT and parentheses more than \(Self.maximumNesting) levels deep; simplify it")
+        guard nesting <= limits.nesting else {
+            throw QueryError(location, "the condition nests NOT and parentheses more than \(limits.nesting) levels deep; simplify it")
         }
     }
 

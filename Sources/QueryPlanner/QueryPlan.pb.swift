@@ -9,7 +9,7 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// Query plans, the results that travel up the aggregation tree, and what a researcher sends
-/// and receives (DESIGN.md, "Planning and execution along a tree").
+/// and receives (docs/ARCHITECTURE.md, "Planning and execution along a tree").
 ///
 /// A plan is signed over its exact encoded bytes, so every encoder of these messages must be
 /// deterministic: repeated fields that stand for sets or maps are sorted by node ID, and no

@@ -1,7 +1,7 @@
 import Aggregation
 import MeshCore
 
-/// Everything a node needs to take part in one federated query (DESIGN.md, "Planning and
+/// Everything a node needs to take part in one federated query (docs/ARCHITECTURE.md, "Planning and
 /// execution along a tree"), signed by the origin as a ``SignedQueryPlan``.
 ///
 /// Every node recomputes the same ``tree`` from (query id, targets, fanout), and its own
@@ -135,7 +135,7 @@ public struct QueryPlan: Sendable, Equatable {
     }
 }
 
-/// The result cells of a query, enumerated up front (DESIGN.md, "Planning and execution
+/// The result cells of a query, enumerated up front (docs/ARCHITECTURE.md, "Planning and execution
 /// along a tree"): for each grouping, its levels (the codes the targets' catalogues declare,
 /// NULL when a target's attribute is nullable, or the histogram bins with underflow and
 /// overflow); the cells are their product. An ungrouped query has one cell.

@@ -4,7 +4,7 @@ import MeshCore
 import SwiftProtobuf
 
 /// Protobuf coding of ``QueryPlan`` (`QueryPlan` in QueryPlan.proto): the payload an origin
-/// signs (``SignedQueryPlan``; DESIGN.md, "Identity and PKI" and "Planning and execution
+/// signs (``SignedQueryPlan``; docs/ARCHITECTURE.md, "Identity and PKI" and "Planning and execution
 /// along a tree").
 ///
 /// Encoding is deterministic, since the signature covers the bytes: fields go out in field

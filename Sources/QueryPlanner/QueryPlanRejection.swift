@@ -27,6 +27,9 @@ public struct QueryPlanRejection: Error, Sendable, Equatable, CustomStringConver
         case policy
         /// Nothing in the mesh can answer the query.
         case noTargets
+        /// The node is at one of its limits of concurrent work (``QueryLoadLimits``); the
+        /// message says which and when to retry. Not a judgement on the query.
+        case busy
         /// The plan does not carry a valid submission signed by its researcher, or is not the
         /// query, origin or id the researcher signed.
         case researcherNotVerified

@@ -2,7 +2,7 @@ import Foundation
 import MeshCore
 import X509
 
-/// Signs the plans a node originates with the key of its node certificate (DESIGN.md,
+/// Signs the plans a node originates with the key of its node certificate (docs/ARCHITECTURE.md,
 /// "Identity and PKI"; "Planning and execution along a tree", step 2), so that every node on
 /// the tree can check, with the chain that already authenticates the origin's connections,
 /// that the plan is the origin's and unchanged.

@@ -2,7 +2,7 @@ import Foundation
 import MeshCore
 import X509
 
-/// Decides whether a node may act on a plan it received (DESIGN.md, "Identity and PKI";
+/// Decides whether a node may act on a plan it received (docs/ARCHITECTURE.md, "Identity and PKI";
 /// "Planning and execution along a tree"). In order:
 ///
 /// 1. the certificate chain leads to the federation CA at `now` (``FederationChain``):

@@ -3,7 +3,7 @@ import Gossip
 import MeshCore
 
 extension Query {
-    /// The kinds of query a provider's policy allows or not (DESIGN.md, "Capability
+    /// The kinds of query a provider's policy allows or not (docs/ARCHITECTURE.md, "Capability
     /// catalogue"): a query is every kind it uses, and needs all of them allowed.
     public var kinds: Set<CataloguePolicy.QueryKind> {
         var kinds: Set<CataloguePolicy.QueryKind> = []

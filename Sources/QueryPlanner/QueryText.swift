@@ -1,7 +1,7 @@
 import Aggregation
 import Foundation
 
-/// The canonical SQL of a query (DESIGN.md, "Queries"; "Planning and execution along a
+/// The canonical SQL of a query (docs/ARCHITECTURE.md, "Queries"; "Planning and execution along a
 /// tree", step 2: the plan carries the normalised query).
 ///
 /// Researchers write the same question in many ways (case, spacing, comments, redundant

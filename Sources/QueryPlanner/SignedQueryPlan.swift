@@ -2,7 +2,7 @@ import Foundation
 import SwiftProtobuf
 
 /// A plan as its origin signed it: the exact encoded bytes of a `WireQueryPlan`, an ECDSA
-/// P-256 signature by the origin's node key, and the origin's certificate chain (DESIGN.md,
+/// P-256 signature by the origin's node key, and the origin's certificate chain (docs/ARCHITECTURE.md,
 /// "Identity and PKI": the node key signs the query plans it originates, so one chain proves
 /// everything a node says).
 ///

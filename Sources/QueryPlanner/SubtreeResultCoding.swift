@@ -5,7 +5,7 @@ import SecureAggregation
 import SwiftProtobuf
 
 /// Protobuf coding of ``SubtreeResult`` (`SubtreeResult` in QueryPlan.proto): what a node
-/// sends its parent in the aggregation tree (DESIGN.md, "Planning and execution along a
+/// sends its parent in the aggregation tree (docs/ARCHITECTURE.md, "Planning and execution along a
 /// tree", step 3).
 ///
 /// The partial is embedded as the bytes of ``QueryPartial/serializedBytes()`` (Partial.proto),

@@ -4,7 +4,7 @@ import Gossip
 import MeshCore
 
 /// Decides from a catalogue alone whether a node can contribute anything to a query
-/// (DESIGN.md, "Planning and execution along a tree", step 2), so that the origin asks only
+/// (docs/ARCHITECTURE.md, "Planning and execution along a tree", step 2), so that the origin asks only
 /// nodes that can. A node is pruned when it lacks an attribute the query uses, or when its
 /// declared domain rules out every row the filter could select: none of the codes an
 /// equality or IN asks for, or no numeric values in the asked-for range.

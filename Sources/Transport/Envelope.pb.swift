@@ -8,7 +8,7 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// The payload of every OncoMesh frame (DESIGN.md, "Transport").
+/// The payload of every OncoMesh frame (docs/ARCHITECTURE.md, "Transport").
 ///
 /// A frame on the wire is `u32 big-endian length | u8 flags | payload`; the payload,
 /// after optional LZ4 decompression, is one serialized Envelope.
@@ -175,6 +175,9 @@ public nonisolated enum ResponseStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
 
   /// The request itself is wrong (e.g. a query that does not parse); the message says how.
   case invalidRequest // = 5
+
+  /// The receiver is at a limit of its work or queues; retry after retry_after_ms.
+  case busy // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -189,6 +192,7 @@ public nonisolated enum ResponseStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
     case 3: self = .deadlineExceeded
     case 4: self = .internal
     case 5: self = .invalidRequest
+    case 6: self = .busy
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -201,6 +205,7 @@ public nonisolated enum ResponseStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
     case .deadlineExceeded: return 3
     case .internal: return 4
     case .invalidRequest: return 5
+    case .busy: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -213,6 +218,7 @@ public nonisolated enum ResponseStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
     .deadlineExceeded,
     .internal,
     .invalidRequest,
+    .busy,
   ]
 
 }
@@ -244,6 +250,9 @@ public nonisolated struct Envelope: Sendable {
 
   public var body: Data = Data()
 
+  /// With RESPONSE_STATUS_BUSY: how long the sender should wait before trying again.
+  public var retryAfterMs: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -262,12 +271,12 @@ nonisolated extension MessageDirection: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension ResponseStatus: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RESPONSE_STATUS_OK\0\u{1}RESPONSE_STATUS_UNSUPPORTED_KIND\0\u{1}RESPONSE_STATUS_REFUSED\0\u{1}RESPONSE_STATUS_DEADLINE_EXCEEDED\0\u{1}RESPONSE_STATUS_INTERNAL\0\u{1}RESPONSE_STATUS_INVALID_REQUEST\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RESPONSE_STATUS_OK\0\u{1}RESPONSE_STATUS_UNSUPPORTED_KIND\0\u{1}RESPONSE_STATUS_REFUSED\0\u{1}RESPONSE_STATUS_DEADLINE_EXCEEDED\0\u{1}RESPONSE_STATUS_INTERNAL\0\u{1}RESPONSE_STATUS_INVALID_REQUEST\0\u{1}RESPONSE_STATUS_BUSY\0")
 }
 
 nonisolated extension Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Envelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}direction\0\u{3}request_id\0\u{1}sender\0\u{3}deadline_unix_ms\0\u{1}status\0\u{3}status_message\0\u{1}body\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}direction\0\u{3}request_id\0\u{1}sender\0\u{3}deadline_unix_ms\0\u{1}status\0\u{3}status_message\0\u{1}body\0\u{3}retry_after_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -283,6 +292,7 @@ nonisolated extension Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
       case 6: try { try decoder.decodeSingularEnumField(value: &self.status) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.statusMessage) }()
       case 8: try { try decoder.decodeSingularBytesField(value: &self.body) }()
+      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.retryAfterMs) }()
       default: break
       }
     }
@@ -313,6 +323,9 @@ nonisolated extension Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
     if !self.body.isEmpty {
       try visitor.visitSingularBytesField(value: self.body, fieldNumber: 8)
     }
+    if self.retryAfterMs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.retryAfterMs, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -325,6 +338,7 @@ nonisolated extension Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
     if lhs.status != rhs.status {return false}
     if lhs.statusMessage != rhs.statusMessage {return false}
     if lhs.body != rhs.body {return false}
+    if lhs.retryAfterMs != rhs.retryAfterMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

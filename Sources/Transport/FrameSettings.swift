@@ -1,4 +1,4 @@
-/// Limits and choices of the frame layer (DESIGN.md, "Transport").
+/// Limits and choices of the frame layer (docs/ARCHITECTURE.md, "Transport").
 public struct FrameSettings: Sendable, Equatable {
     /// The largest payload a frame may carry on the wire (after compression). A peer that
     /// announces a longer frame is disconnected before any of it is buffered.

@@ -9,7 +9,7 @@ import X509
 /// BoringSSL verifies the peer's chain to the CA and its validity period; hostname
 /// verification is off because identity is checked after the handshake from the SAN URI
 /// (``PeerIdentityHandler``), which is what the membership layer knows a peer by.
-/// Every factory of swift-nio-ssl defaults to TLS 1.0 as the minimum (STYLE.md section 4),
+/// Every factory of swift-nio-ssl defaults to TLS 1.0 as the minimum (docs/ARCHITECTURE.md, "Transport"),
 /// so both bounds are set explicitly.
 public struct MeshTLS: Sendable {
     public let serverContext: NIOSSLContext

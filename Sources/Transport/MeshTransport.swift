@@ -46,7 +46,7 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// One node's endpoint on the mesh: it listens for mutual-TLS connections, keeps one
-/// persistent connection per peer node, and moves ``Envelope``s in frames (DESIGN.md,
+/// persistent connection per peer node, and moves ``Envelope``s in frames (docs/ARCHITECTURE.md,
 /// "Transport").
 ///
 /// The shell around ``PeerLinkStateMachine``: all mutable state lives on one event loop,
@@ -62,12 +62,14 @@ public final class MeshTransport: @unchecked Sendable {
     public let eventLoop: any EventLoop
     public let statistics = FrameStatistics()
     /// Messages and requests from peers, oldest first. Bounded by
-    /// `settings.inboundQueueMaxMessages`.
-    public let messages: AsyncStream<InboundMessage>
+    /// `settings.inboundQueueMaxMessages` and `settings.inboundQueueMaxBytes`; past either,
+    /// a request is answered busy at once and a one-way message is dropped and counted.
+    public let messages: InboundMessages
     /// Connection events. Bounded by `settings.eventQueueMaxEvents` (the newest are kept).
     public let events: AsyncStream<ConnectionEvent>
 
     private let messagesContinuation: AsyncStream<InboundMessage>.Continuation
+    private let queuedBytes: InboundMessages.QueuedBytes
     private let eventsContinuation: AsyncStream<ConnectionEvent>.Continuation
     private let settings: TransportSettings
     private let tls: MeshTLS
@@ -118,10 +120,13 @@ public final class MeshTransport: @unchecked Sendable {
         var random = random
         self.nextRequestID = random.next() >> 1
         self.random = random
-        (messages, messagesContinuation) = AsyncStream.makeStream(
+        let (stream, continuation) = AsyncStream.makeStream(
             of: InboundMessage.self,
             bufferingPolicy: .bufferingOldest(settings.inboundQueueMaxMessages)
         )
+        queuedBytes = InboundMessages.QueuedBytes(limit: settings.inboundQueueMaxBytes)
+        messages = InboundMessages(stream: stream, queuedBytes: queuedBytes)
+        messagesContinuation = continuation
         (events, eventsContinuation) = AsyncStream.makeStream(
             of: ConnectionEvent.self,
             bufferingPolicy: .bufferingNewest(settings.eventQueueMaxEvents)
@@ -504,10 +509,33 @@ public final class MeshTransport: @unchecked Sendable {
             return
         }
         let message = InboundMessage(envelope: envelope, from: identity, connectionID: handler.id)
-        if case .dropped = messagesContinuation.yield(message) {
-            droppedInboundMessages += 1
-            logger.warning("inbound queue full; dropping message", metadata: ["peer": "\(identity)", "kind": "\(envelope.kind)"])
+        let size = InboundMessages.size(of: message)
+        guard queuedBytes.reserve(size) else {
+            refuse(message, on: handler, "its inbound queue holds \(queuedBytes.current) bytes and this message has \(size); the limit is \(queuedBytes.limit) bytes")
+            return
         }
+        if case .dropped = messagesContinuation.yield(message) {
+            queuedBytes.release(size)
+            refuse(message, on: handler, "its inbound queue holds \(settings.inboundQueueMaxMessages) messages, the limit")
+        }
+    }
+
+    /// A message that does not fit the inbound queue: a request is answered busy with the
+    /// retry hint, so that its sender need not wait for its deadline; a one-way message is
+    /// dropped and counted.
+    private func refuse(_ message: InboundMessage, on handler: ConnectionHandler, _ reason: String) {
+        droppedInboundMessages += 1
+        logger.warning("inbound queue full; refusing message", metadata: ["peer": "\(message.from)", "kind": "\(message.envelope.kind)", "reason": "\(reason)"])
+        guard message.envelope.direction == .request, let channel = channels[handler.id] else { return }
+        var response = Envelope()
+        response.kind = message.envelope.kind
+        response.direction = .response
+        response.requestID = message.envelope.requestID
+        response.sender = localIdentity.idString
+        response.status = .busy
+        response.retryAfterMs = UInt32(clamping: Int64(settings.busyRetryAfter / .milliseconds(1)))
+        response.statusMessage = "the node is busy: \(reason); retry after \(response.retryAfterMs) ms"
+        channel.writeAndFlush(response, promise: nil)
     }
 
     func writabilityChanged(_ handler: ConnectionHandler, identity: PeerIdentity, isWritable: Bool) {

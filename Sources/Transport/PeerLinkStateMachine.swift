@@ -1,7 +1,7 @@
 import MeshCore
 import NIOCore
 
-/// The connection to one peer node, as a state machine without I/O (STYLE.md section 2): one
+/// The connection to one peer node, as a state machine without I/O (docs/ARCHITECTURE.md, "Code structure: pure cores and thin shells"): one
 /// method per event, each returning what the shell must do.
 ///
 /// - One persistent connection per peer pair. When both sides dial at once, both end up with

@@ -7,9 +7,17 @@ public struct TransportSettings: Sendable {
     /// more writes. Past this, ``MeshTransport/send(_:to:)`` throws `outboundQueueFull`.
     public var outboundQueueMaxMessages = 1024
 
-    /// Received messages not yet consumed from ``MeshTransport/messages``. Past this, new
-    /// messages are dropped and counted (requests then time out at their sender).
+    /// Received messages not yet consumed from ``MeshTransport/messages``. Past this, or
+    /// past ``inboundQueueMaxBytes``, new messages are dropped and counted, and a request is
+    /// answered busy at once (``busyRetryAfter``).
     public var inboundQueueMaxMessages = 4096
+
+    /// The bodies of received messages not yet consumed, in bytes: at least one message of
+    /// the largest size a frame may decompress to.
+    public var inboundQueueMaxBytes = 256 * 1024 * 1024
+
+    /// What a busy answer tells the sender to wait before trying again.
+    public var busyRetryAfter: Duration = .seconds(1)
 
     /// Connection events (authenticated, refused, closed) kept for a slow consumer.
     public var eventQueueMaxEvents = 1024

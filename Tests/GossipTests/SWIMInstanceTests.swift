@@ -2,7 +2,7 @@
 import MeshCore
 import Testing
 
-/// Pure tests of the membership core: feed inputs, match the actions (STYLE.md §6).
+/// Pure tests of the membership core: feed inputs, match the actions (docs/ARCHITECTURE.md, "Code structure: pure cores and thin shells").
 @Suite struct SWIMInstanceTests {
     let peers = ["b", "c", "d", "e", "f"]
 

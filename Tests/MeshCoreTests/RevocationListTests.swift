@@ -85,6 +85,71 @@ import X509
         #expect(throws: RevocationListError.self) { _ = try RevocationList(decoding: huge) }
     }
 
+    /// A fixed signing time, so that the expected times are exact.
+    static let signedAt = Date(timeIntervalSince1970: 1_800_000_000)
+    static let dayMilliseconds: Int64 = 24 * 3600 * 1000
+
+    @Test func formatTwoCarriesTheNextUpdate() throws {
+        let signed = try ca.nextRevocationList(after: .empty, revoking: [5], now: Self.signedAt, nextUpdateDays: 3)
+        let list = try signed.verify(caCertificate: ca.certificate)
+        #expect(signed.payload[4] == 2, "a list that promises a next update is format 2")
+        #expect(list.issuedAtMilliseconds == 1_800_000_000_000)
+        #expect(list.nextUpdateMilliseconds == 1_800_000_000_000 + 3 * Self.dayMilliseconds)
+        #expect(list.encoded() == signed.payload)
+        #expect(try RevocationList(decoding: list.encoded()) == list)
+        let file = try SignedRevocationList(pemString: signed.pemString(), source: "test").verify(caCertificate: ca.certificate)
+        #expect(file == list)
+
+        let weekly = try ca.nextRevocationList(after: list, revoking: [], now: Self.signedAt).verify(caCertificate: ca.certificate)
+        #expect(weekly.nextUpdateMilliseconds - weekly.issuedAtMilliseconds == 7 * Self.dayMilliseconds, "the CA promises a week unless told")
+    }
+
+    @Test func formatOneListsStillDecodeWithoutANextUpdate() throws {
+        // A list as CAs signed them before lists promised a next update.
+        var bytes: [UInt8] = Array("OMRL".utf8) + [1]
+        bytes += [0, 0, 0, 0, 0, 0, 0, 4]
+        bytes += withUnsafeBytes(of: Int64(1_700_000_000_000).bigEndian) { [UInt8]($0) }
+        bytes += [0, 0, 0, 2, 1, 0x07, 2, 0x01, 0x00]
+        let list = try RevocationList(decoding: bytes)
+        #expect(list.version == 4)
+        #expect(list.issuedAtMilliseconds == 1_700_000_000_000)
+        #expect(list.serials == [7, 0x0100])
+        #expect(list.nextUpdateMilliseconds == RevocationList.noNextUpdate)
+        #expect(!list.isStale(nowMilliseconds: .max), "a list that promised no next update is never stale")
+        #expect(list.encoded() == bytes, "a list without a next update keeps its one encoding, format 1")
+    }
+
+    @Test func aNextUpdateNotAfterTheIssueIsRefused() throws {
+        for nextUpdate: Int64 in [1_800_000_000_000, 1_799_999_999_999] {
+            let list = RevocationList(version: 3, issuedAtMilliseconds: 1_800_000_000_000, nextUpdateMilliseconds: nextUpdate, serials: [1])
+            do {
+                _ = try RevocationList(decoding: list.encoded())
+                Issue.record("a list due for its next update at \(nextUpdate), not after its issue, was decoded")
+            } catch {
+                #expect(error.code == .invalidNextUpdate)
+                #expect(error.message.contains("version 3 promises its next update at \(nextUpdate)"), "\(error.message)")
+                #expect(error.message.contains("not after its issue at 1800000000000"), "\(error.message)")
+            }
+        }
+        for days in [0, -2, Int.max] {
+            do {
+                _ = try ca.nextRevocationList(after: .empty, revoking: [1], now: Self.signedAt, nextUpdateDays: days)
+                Issue.record("the CA signed a list with its next update \(days) days away")
+            } catch {
+                #expect(error.code == .invalidNextUpdate)
+                #expect(error.message.contains("\(days) days"), "\(error.message)")
+            }
+        }
+    }
+
+    @Test func staleOnlyAfterThePromisedNextUpdate() {
+        let list = RevocationList(version: 2, issuedAtMilliseconds: 1_000, nextUpdateMilliseconds: 5_000, serials: [1])
+        #expect(!list.isStale(nowMilliseconds: 1_000))
+        #expect(!list.isStale(nowMilliseconds: 5_000), "due at its next update, stale only after it")
+        #expect(list.isStale(nowMilliseconds: 5_001))
+        #expect(!RevocationList.empty.isStale(nowMilliseconds: .max))
+    }
+
     @Test(arguments: [
         ("4a:3:ff", [UInt8]([0x4a, 0x03, 0xff])),
         ("serial=4A03FF", [0x4a, 0x03, 0xff]),

@@ -12,7 +12,7 @@ import Testing
 /// own synthetic site, asked by a researcher through `meshnode query`. Every released value
 /// is checked against an oracle that is independent of the product: all the sites' CSV
 /// exports loaded into one SQLite database and aggregated with plain SQL, then put through
-/// the disclosure rule of DESIGN.md ("Queries") with K the largest k of the nodes that
+/// the disclosure rule of docs/ARCHITECTURE.md ("Queries") with K the largest k of the nodes that
 /// answered.
 ///
 /// One mesh serves the whole suite (forming it takes seconds); the tests run in source

@@ -1,4 +1,5 @@
 import Foundation
+import MeshCore
 import TestSupport
 import Testing
 
@@ -168,7 +169,9 @@ import Testing
         // and no queued message can reach it: only anti-entropy can.
         let gone = await mesh.wait(for: [names[0], names[1], names[2]], timeout: .seconds(20)) { Self.state($0, of: absent) == "dead" }
         #expect(gone != nil, "\(absent) was not declared dead")
-        let revoke = try ProcessRunner.run(CACommandTests.meshnode, ["ca", "revoke", "--dir", ca, "--cert", mesh.directory.file("\(revoked)/node.crt")])
+        let revoke = try ProcessRunner.run(
+            CACommandTests.meshnode, ["ca", "revoke", "--dir", ca, "--cert", mesh.directory.file("\(revoked)/node.crt"), "--next-update-days", "3"]
+        )
         #expect(revoke.status == 0, "\(revoke.combinedOutput)")
         let publish = try ProcessRunner.run(CACommandTests.meshnode, ["revocations", "publish", "--config", mesh.config(names[0]), "--file", ca + "/revocations.pem"])
         #expect(publish.status == 0, "\(publish.combinedOutput)")
@@ -187,6 +190,22 @@ import Testing
             learned != nil,
             "\(absent) after rejoining: catalogues \(mesh.status(absent)?.catalogues.map(\.nodeID) ?? []), \(revoked) \(mesh.status(absent).flatMap { Self.state($0, of: revoked) } ?? "?")"
         )
+
+        // Every node reports the list it holds, fresh: three days from its next update.
+        let list = try FederationCA.load(directory: ca).loadRevocationList(directory: ca)
+        for node in [names[0], absent] {
+            let answer = try ProcessRunner.run(CACommandTests.meshnode, ["status", "--config", mesh.config(node), "--format", "json"])
+            #expect(answer.status == 0, "\(answer.combinedOutput)")
+            let status = try NodeStatus.decoded(Data(answer.standardOutput.utf8))
+            #expect(status.revocationListVersion == list.version)
+            // The status JSON has whole seconds.
+            let nextUpdate = UnixMilliseconds.date(list.nextUpdateMilliseconds)
+            #expect(status.revocationListNextUpdate.map { abs($0.timeIntervalSince(nextUpdate)) < 1 } == true, "\(node): \(String(describing: status.revocationListNextUpdate)), not \(nextUpdate)")
+            #expect(status.revocationsStale == false)
+        }
+        let table = try ProcessRunner.run(CACommandTests.meshnode, ["status", "--config", mesh.config(absent)])
+        #expect(table.standardOutput.contains("revocation list version \(list.version), issued "), "\(table.combinedOutput)")
+        #expect(!table.standardOutput.contains("STALE"), "\(table.combinedOutput)")
     }
 
     @Test func aNodeFromAnotherCANeverJoins() async throws {

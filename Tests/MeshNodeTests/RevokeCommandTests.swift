@@ -36,8 +36,34 @@ import Testing
         let list = try ca.loadRevocationList(directory: caDirectory)
         #expect(list.version == 2)
         #expect(list.contains(a.serialNumber) && list.contains(b.serialNumber))
+        #expect(list.nextUpdateMilliseconds - list.issuedAtMilliseconds == 7 * 24 * 3600 * 1000, "a week unless --next-update-days says otherwise")
         let mode = try FileManager.default.attributesOfItem(atPath: FederationCA.revocationListPath(directory: caDirectory))[.posixPermissions] as? Int
         #expect(mode.map { $0 & 0o777 } == 0o644)
+    }
+
+    @Test func nextUpdateDaysSetsWhenTheListGoesStale() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let caDirectory = directory.file("ca")
+        #expect(try run(["ca", "init", "--dir", caDirectory]).status == 0)
+        let revoke = try run(["ca", "revoke", "--dir", caDirectory, "--serial", "4a:3:ff", "--next-update-days", "3"])
+        #expect(revoke.status == 0, "\(revoke.combinedOutput)")
+        #expect(revoke.standardOutput.contains("next update due by"), "\(revoke.combinedOutput)")
+        let list = try FederationCA.load(directory: caDirectory).loadRevocationList(directory: caDirectory)
+        #expect(list.nextUpdateMilliseconds - list.issuedAtMilliseconds == 3 * 24 * 3600 * 1000)
+        #expect(!list.isStale(nowMilliseconds: UnixMilliseconds.now()))
+
+        let zero = try run(["ca", "revoke", "--dir", caDirectory, "--serial", "4a:3:ff", "--next-update-days", "0"])
+        #expect(zero.status != 0)
+        #expect(zero.standardError.contains("--next-update-days must be at least 1, not 0"), "\(zero.combinedOutput)")
+        #expect(try FederationCA.load(directory: caDirectory).loadRevocationList(directory: caDirectory).version == 1, "a refused option signs nothing")
+
+        // Renewing signs the same serials again, as the next version, with a new next update.
+        let renew = try run(["ca", "revoke", "--dir", caDirectory, "--renew", "--next-update-days", "10"])
+        #expect(renew.status == 0, "\(renew.combinedOutput)")
+        let renewed = try FederationCA.load(directory: caDirectory).loadRevocationList(directory: caDirectory)
+        #expect(renewed.version == 2 && renewed.serials == list.serials)
+        #expect(renewed.nextUpdateMilliseconds - renewed.issuedAtMilliseconds == 10 * 24 * 3600 * 1000)
     }
 
     @Test func refusesBadInputClearly() throws {

@@ -158,20 +158,6 @@ import Testing
         #expect(result.coverage.timedOut == [try NodeID("prostate")])
         #expect(result.queryID == outcome.plan.queryID)
     }
-
-    @Test func seenQueriesAdmitOnceAndForgetAfterTheDeadline() {
-        var seen = SeenQueries(capacity: 2)
-        var random = SeededRandom(seed: 1)
-        let a = QueryID(using: &random)
-        let b = QueryID(using: &random)
-        let c = QueryID(using: &random)
-        #expect(seen.admit(a, deadlineMilliseconds: 100, nowMilliseconds: 0) == nil)
-        #expect(seen.admit(a, deadlineMilliseconds: 100, nowMilliseconds: 1)?.code == .duplicate)
-        #expect(seen.admit(b, deadlineMilliseconds: 200, nowMilliseconds: 1) == nil)
-        #expect(seen.admit(c, deadlineMilliseconds: 300, nowMilliseconds: 50)?.code == .policy, "full of live plans")
-        #expect(seen.admit(c, deadlineMilliseconds: 300, nowMilliseconds: 150) == nil, "a's deadline passed, so its slot is free")
-        #expect(seen.count == 2)
-    }
 }
 
 extension Dictionary {

@@ -157,6 +157,40 @@ import Testing
         await federation.shutdown()
     }
 
+    /// Past its inbound bound in bytes, a node answers a request busy at once with the retry
+    /// hint (its sender does not wait for the deadline); once the consumer takes a message,
+    /// its bytes are free again.
+    @Test func aFullInboundQueueAnswersBusyWithARetryHint() async throws {
+        let federation = try TestFederation()
+        let a = try federation.transport(try federation.node("a"))
+        var settings = TransportSettings()
+        settings.inboundQueueMaxBytes = 100
+        settings.busyRetryAfter = .milliseconds(750)
+        let b = try federation.transport(try federation.node("b"), settings: settings)
+        let port = try #require(try await b.listen(host: "127.0.0.1", port: 0).port)
+        await a.setAddress(PeerAddress(host: "127.0.0.1", port: port), for: try NodeID("b"))
+        let nodeB = try NodeID("b")
+        // 60 bytes wait in b's queue: nobody consumes them yet.
+        await #expect(throws: TransportError.self) { _ = try await a.request(echo(Array(repeating: 1, count: 60)), to: nodeB, timeout: .milliseconds(300)) }
+        let busy = try await a.exchange(echo(Array(repeating: 2, count: 60)), to: nodeB, timeout: .seconds(10))
+        #expect(busy.status == .busy)
+        #expect(busy.retryAfterMs == 750)
+        #expect(busy.statusMessage.contains("holds 60 bytes and this message has 60; the limit is 100 bytes"), "\(busy.statusMessage)")
+        #expect(await b.droppedInboundMessageCount == 1)
+        var iterator = b.messages.makeAsyncIterator()
+        let first = try #require(await iterator.next())
+        #expect(first.envelope.body.count == 60)
+        // Taken: the next one fits again (and waits, unanswered, until its deadline).
+        await #expect {
+            _ = try await a.request(echo(Array(repeating: 3, count: 60)), to: nodeB, timeout: .milliseconds(300))
+        } throws: { error in
+            (error as? TransportError)?.code == .deadlineExceeded
+        }
+        let second = try #require(await iterator.next())
+        #expect(second.envelope.body == Data(Array(repeating: 3, count: 60)))
+        await federation.shutdown()
+    }
+
     /// A request to a peer that has gone (its port refuses connections) fails as soon as the
     /// dial fails, long before its timeout, so that the caller can turn to someone else;
     /// one-way messages stay queued for the reconnect.
