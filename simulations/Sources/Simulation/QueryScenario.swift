@@ -443,7 +443,7 @@ final class QueryMesh {
         if plan.secureAggregation == plaintextTree {
             simulator.recordViolation("node \(origin) planned '\(sql)' with secure aggregation \(plan.secureAggregation) although the submission's plaintext tree is \(plaintextTree)")
         }
-        _ = admissions[origin].seen.admit(plan.queryID, deadlineMilliseconds: plan.deadlineMilliseconds, nowMilliseconds: nowMilliseconds())
+        _ = admissions[origin].seen.admit(plan.queryID, origin: plan.origin, deadlineMilliseconds: plan.deadlineMilliseconds, nowMilliseconds: nowMilliseconds())
         simulator.log.append(simulator.now, "query plan=\(plan.queryID) origin=\(origin) targets=\(plan.targets.count) masked=\(plan.secureAggregation)")
         lastPlan = (signed, origin)
         let key = RunKey(query: plan.queryID, unmask: false)
@@ -487,7 +487,7 @@ final class QueryMesh {
             guard plan.normalisedQuery == plan.query.normalisedText else {
                 throw QueryPlanRejection(.malformed, "the plan's query text is not the text of its query")
             }
-            if let rejection = admissions[receiver].seen.admit(plan.queryID, deadlineMilliseconds: plan.deadlineMilliseconds, nowMilliseconds: now) {
+            if let rejection = admissions[receiver].seen.admit(plan.queryID, origin: plan.origin, deadlineMilliseconds: plan.deadlineMilliseconds, nowMilliseconds: now) {
                 throw rejection
             }
         } catch let rejection as QueryPlanRejection {
