@@ -3,9 +3,9 @@
 
 SWIFT ?= swift
 DEMO_DIR ?= demo-output
-APT_PACKAGES = liblz4-dev lz4 openssl pkg-config libsqlite3-dev
+APT_PACKAGES = liblz4-dev lz4 openssl pkg-config libsqlite3-dev iproute2
 
-.PHONY: demo test build deps proto benchmark benchmark-aggregation benchmark-query benchmark-privacy simulate clean
+.PHONY: demo test test-hosts build deps proto benchmark benchmark-aggregation benchmark-query benchmark-privacy simulate clean
 
 deps:
 	@missing=""; \
@@ -13,6 +13,7 @@ deps:
 	pkg-config --exists sqlite3 || missing="$$missing libsqlite3-dev"; \
 	command -v lz4 >/dev/null || missing="$$missing lz4"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	[ -x /usr/sbin/ip ] || missing="$$missing iproute2"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
@@ -27,6 +28,12 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+
+# The federation on eight test hosts (network namespaces, needs root and iproute2) under
+# every fault scenario; `make test` runs the partition scenario only.
+test-hosts: deps
+	$(SWIFT) build --build-tests
+	ONCOMESH_HOST_TESTS=all $(SWIFT) test --skip-build --no-parallel --filter HostBedTests
 
 demo: deps
 	$(SWIFT) build --product meshnode

@@ -424,37 +424,46 @@ extension FederatedQueryTests {
 
         let mesh: MeshFormationTests.Mesh
         let oracle: Oracle
-        let ports: [String: Int]
+        /// Where each node listens (host:port): loopback ports, or one test host each.
+        let addresses: [String: String]
         let researcher: String
         let allNodes: Set<String>
         private let lock = NSLock()
         private var crashed: Set<String> = []
         private var asked: [Answer] = []
 
-        private init(mesh: MeshFormationTests.Mesh, oracle: Oracle, ports: [String: Int], researcher: String) {
+        private init(mesh: MeshFormationTests.Mesh, oracle: Oracle, addresses: [String: String], researcher: String) {
             self.mesh = mesh
             self.oracle = oracle
-            self.ports = ports
+            self.addresses = addresses
             self.researcher = researcher
             self.allNodes = Set(Self.sites.map(\.name))
         }
 
         /// Creates the CA, the sites and the researcher, starts every node and waits until each
-        /// one lists all eight as alive with all eight verified catalogues.
-        static func start() async throws -> Federation {
-            let mesh = try MeshFormationTests.Mesh()
+        /// one lists all eight as alive with all eight verified catalogues. On `hosts`, site i
+        /// runs on host i; otherwise on loopback ports.
+        static func start(hosts: HostBed? = nil) async throws -> Federation {
+            let mesh = try MeshFormationTests.Mesh(hosts: hosts)
             do {
                 let ca = mesh.directory.file("ca")
                 try run(["ca", "init", "--dir", ca])
                 let researcher = mesh.directory.file("alice")
                 try run(["ca", "issue-researcher", "--dir", ca, "--id", "alice", "--out", researcher])
-                let portList = try MeshFormationTests.freePorts(sites.count)
-                let ports = Dictionary(uniqueKeysWithValues: zip(sites.map(\.name), portList))
+                let list: [String]
+                if let hosts {
+                    precondition(hosts.count >= sites.count, "one host per site")
+                    list = sites.indices.map(hosts.endpoint)
+                    for (index, site) in sites.enumerated() { mesh.hostOf[site.name] = index }
+                } else {
+                    list = try MeshFormationTests.freePorts(sites.count).map { "127.0.0.1:\($0)" }
+                }
+                let addresses = Dictionary(uniqueKeysWithValues: zip(sites.map(\.name), list))
                 // Synthesis and import dominate the set-up time; the sites are independent.
                 let failures = LockedList()
                 DispatchQueue.concurrentPerform(iterations: sites.count) { index in
                     do {
-                        try create(sites[index], port: portList[index], seedPort: portList[0], ca: ca, in: mesh)
+                        try create(sites[index], listen: list[index], seed: list[0], ca: ca, in: mesh)
                     } catch {
                         failures.append("\(sites[index].name): \(error)")
                     }
@@ -475,18 +484,18 @@ extension FederatedQueryTests {
                     throw TestSupportError("the mesh did not form:\n" + views.joined(separator: "\n"))
                 }
                 print("federated query mesh: 8 nodes alive with 8 catalogues each after \(ContinuousClock.now - started)")
-                return Federation(mesh: mesh, oracle: oracle, ports: ports, researcher: researcher)
+                return Federation(mesh: mesh, oracle: oracle, addresses: addresses, researcher: researcher)
             } catch {
                 mesh.stopAll()
                 throw error
             }
         }
 
-        private static func create(_ site: FederatedSite, port: Int, seedPort: Int, ca: String, in mesh: MeshFormationTests.Mesh) throws {
+        private static func create(_ site: FederatedSite, listen: String, seed: String, ca: String, in mesh: MeshFormationTests.Mesh) throws {
             let csv = mesh.directory.file("\(site.name).csv")
             try run(["synth", "--profile", site.profile, "--subjects", String(site.subjects), "--seed", String(site.seed), "--out", csv])
             try run([
-                "init", "--node-id", site.name, "--ca-dir", ca, "--listen", "127.0.0.1:\(port)", "--seeds", "127.0.0.1:\(seedPort)",
+                "init", "--node-id", site.name, "--ca-dir", ca, "--listen", listen, "--seeds", seed,
                 "--csv", csv, "--site-name", "\(site.name) (\(site.profile))", "--k", String(site.k), "--dir", mesh.directory.file(site.name),
             ])
             var yaml = try String(contentsOfFile: mesh.config(site.name), encoding: .utf8)
@@ -556,7 +565,7 @@ extension FederatedQueryTests {
         /// Runs `meshnode query --format json` as alice through `origin`.
         func ask(_ question: Question, at origin: String, fanout: Int? = nil, timeout: Double? = nil, plaintextTree: Bool = false) throws -> Answer {
             var arguments = [
-                "query", "--node", "127.0.0.1:\(ports[origin]!)", "--identity", researcher, "--ca", researcher + "/ca.crt", "--format", "json",
+                "query", "--node", addresses[origin]!, "--identity", researcher, "--ca", researcher + "/ca.crt", "--format", "json",
             ]
             if let fanout { arguments += ["--fanout", String(fanout)] }
             if let timeout { arguments += ["--timeout", String(timeout)] }

@@ -14,8 +14,14 @@ import Testing
     final class Mesh: @unchecked Sendable {
         let directory: TemporaryDirectory
         var processes: [String: InteractiveProcess] = [:]
+        /// When the nodes run on test hosts: each node's host.
+        let hosts: HostBed?
+        var hostOf: [String: Int] = [:]
 
-        init() throws { directory = try TemporaryDirectory("oncomesh-mesh") }
+        init(hosts: HostBed? = nil) throws {
+            directory = try TemporaryDirectory("oncomesh-mesh")
+            self.hosts = hosts
+        }
 
         func config(_ node: String) -> String { directory.file("\(node)/node.yaml") }
 
@@ -31,7 +37,13 @@ import Testing
         }
 
         func start(_ node: String) throws {
-            processes[node] = try InteractiveProcess(CACommandTests.meshnode, ["run", "--config", config(node), "--log-level", "warning"])
+            let arguments = ["run", "--config", config(node), "--log-level", "warning"]
+            if let hosts, let host = hostOf[node] {
+                let command = hosts.command(on: host, try ProcessRunner.resolve(CACommandTests.meshnode), arguments)
+                processes[node] = try InteractiveProcess(command.executable, command.arguments)
+            } else {
+                processes[node] = try InteractiveProcess(CACommandTests.meshnode, arguments)
+            }
         }
 
         func status(_ node: String) -> NodeStatus? {
