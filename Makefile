@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEMO_DIR ?= demo-output
 APT_PACKAGES = liblz4-dev lz4 openssl pkg-config libsqlite3-dev iproute2
 
-.PHONY: demo test test-hosts build deps proto benchmark benchmark-aggregation benchmark-query benchmark-privacy simulate clean
+.PHONY: demo test test-hosts build deps proto benchmark benchmark-aggregation benchmark-query benchmark-load benchmark-privacy simulate clean
 
 deps:
 	@missing=""; \
@@ -70,6 +70,14 @@ benchmark-query: deps
 	scripts/query-benchmark.sh "$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/meshnode" \
 		"$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/QueryBenchmark" /tmp/oncomesh-query-benchmark 30 \
 		--modes masked,plaintext --queries 100
+
+# Sustained load: 1, 10 and 50 concurrent researchers against 30 nodes, 2 minutes each, with
+# refusals by reason, each node's memory and descriptors, and the audit check.
+benchmark-load: deps
+	cd Benchmarks && $(SWIFT) build -c release --product meshnode && $(SWIFT) build -c release --product QueryBenchmark
+	scripts/query-benchmark.sh "$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/meshnode" \
+		"$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/QueryBenchmark" /tmp/oncomesh-load-benchmark 30 \
+		--load-researchers 1,10,50 --load-seconds 120
 
 # What the noise costs: relative errors of released counts and means, and the noise on a
 # count at 8 and 30 sites, against provider-side noise and per-site Laplace (docs/PRIVACY.md).

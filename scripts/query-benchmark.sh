@@ -67,4 +67,9 @@ fi
 echo "== all $N nodes hold $N verified catalogues"
 IFS=, eval 'LIST="${ADDRESSES[*]}"'
 IFS=, eval 'STATUS_LIST="${STATUS[*]}"'
-"$BENCH" --nodes "$LIST" --identity "$DIR/researcher" --ca "$DIR/researcher/ca.crt" --status-files "$STATUS_LIST" "${@:5}"
+IFS=, eval 'PID_LIST="${PIDS[*]}"'
+CONFIGS=()
+for i in $(seq 0 $((N - 1))); do CONFIGS+=("$DIR/$(printf 'site-%02d' "$i")/node.yaml"); done
+IFS=, eval 'CONFIG_LIST="${CONFIGS[*]}"'
+"$BENCH" --nodes "$LIST" --identity "$DIR/researcher" --ca "$DIR/researcher/ca.crt" --status-files "$STATUS_LIST" \
+  --pids "$PID_LIST" --configs "$CONFIG_LIST" --meshnode "$MESHNODE" "${@:5}"

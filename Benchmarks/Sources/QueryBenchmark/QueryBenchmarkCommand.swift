@@ -56,6 +56,21 @@ struct QueryBenchmarkCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated status.json files of the nodes, for traffic per query.")
     var statusFiles: String = ""
 
+    @Option(help: "Comma-separated researcher counts: run only the sustained-load phases, one per count.")
+    var loadResearchers: String = ""
+
+    @Option(help: "Seconds of each sustained-load phase.")
+    var loadSeconds: Int = 120
+
+    @Option(help: "Comma-separated PIDs of the node processes, for memory and descriptors.")
+    var pids: String = ""
+
+    @Option(help: "Comma-separated node.yaml files, for the audit check.")
+    var configs: String = ""
+
+    @Option(help: "The meshnode executable, for the audit check.")
+    var meshnode: String = ""
+
     static let workload: [(name: String, sql: String)] = [
         ("COUNT(DISTINCT subject) GROUP BY modality", "SELECT COUNT(DISTINCT subject) FROM cases GROUP BY modality"),
         ("HISTOGRAM(age_at_diagnosis, 0, 100, 10)", "SELECT HISTOGRAM(age_at_diagnosis, 0, 100, 10) FROM cases"),
@@ -74,6 +89,11 @@ struct QueryBenchmarkCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var random = SeededRandom(seed: seed)
 
+        if !loadResearchers.isEmpty {
+            try await runLoad(addresses: addresses, credential: credential, group: group, logger: logger)
+            try await group.shutdownGracefully()
+            return
+        }
         let client = try await ResearcherClient(credential: credential, addresses: addresses, eventLoop: group.next(), logger: logger)
         var reference: [String: FederatedResult] = [:]
         let modeList = modes.split(separator: ",").map(String.init)
@@ -182,6 +202,58 @@ struct QueryBenchmarkCommand: AsyncParsableCommand {
         await client.close()
         try await group.shutdownGracefully()
     }
+
+    /// The sustained-load phases (``LoadRun``), one per researcher count, each on the same
+    /// mesh after the previous one.
+    func runLoad(addresses: [PeerAddress], credential: Credential, group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
+        let counts = loadResearchers.split(separator: ",").compactMap { Int($0) }
+        let gauge = ProcessGauge(pids: pids.split(separator: ",").compactMap { Int32($0) })
+        let audit = configs.isEmpty || meshnode.isEmpty ? nil : AuditCounter(meshnode: meshnode, configs: configs.split(separator: ",").map(String.init))
+        var table = MarkdownTable(
+            headers: [
+                "researchers", "seconds", "released", "queries/s", "p50 ms", "p99 ms", "refused or incomplete", "RSS MiB start → end (max node)",
+                "RSS growth MiB (max node)", "fds start → end (max node)", "audit = answered",
+            ],
+            alignments: [.right, .right, .right, .right, .right, .right, .left, .right, .right, .right, .left]
+        )
+        var reasons: [String] = []
+        for count in counts {
+            let clients = try await withThrowingTaskGroup(of: ResearcherClient.self) { tasks in
+                for _ in 0..<count {
+                    tasks.addTask { try await ResearcherClient(credential: credential, addresses: addresses, eventLoop: group.next(), logger: logger) }
+                }
+                return try await tasks.reduce(into: []) { $0.append($1) }
+            }
+            let before = gauge.read()
+            FileHandle.standardError.write(Data("load: \(count) researchers for \(loadSeconds) s\n".utf8))
+            let (outcome, elapsed) = try await LoadRun(clients: clients, workload: Self.workload, nodeCount: addresses.count, seconds: loadSeconds).run()
+            for client in clients { await client.close() }
+            let after = gauge.read()
+            let growth = zip(before.residentKiB, after.residentKiB).map { $1 - $0 }.max() ?? 0
+            var auditText = "not checked"
+            if let audit {
+                let recorded = try audit.planRecords(of: outcome.queryIDs)
+                let nodes = clients.first?.nodeIDs ?? []
+                let mismatches = zip(nodes, recorded).filter { outcome.answeredPerNode[$0.0, default: 0] != $0.1 }
+                auditText = mismatches.isEmpty ? "yes, all \(nodes.count) nodes" : "NO: " + mismatches.map { "\($0.0) \($0.1) vs \(outcome.answeredPerNode[$0.0, default: 0])" }.joined(separator: ", ")
+            }
+            let refused = outcome.refusals.values.reduce(0, +)
+            reasons += outcome.refusals.sorted { $0.key < $1.key }.map { "\(count) researchers: \($0.value) × \($0.key)" }
+            let latencies = outcome.latencies.isEmpty ? nil : SampleSummary(outcome.latencies)
+            table.append([
+                "\(count)", Self.format(elapsed), "\(outcome.released)", Self.format(Double(outcome.released) / elapsed),
+                latencies.map { Self.format($0.median) } ?? "-", latencies.map { Self.format($0.percentile(0.99)) } ?? "-",
+                "\(refused) refused, \(outcome.incomplete) incomplete",
+                "\(Self.mebibytes(before.residentKiB.max() ?? 0)) → \(Self.mebibytes(after.residentKiB.max() ?? 0))", Self.mebibytes(growth),
+                "\(before.descriptors.max() ?? 0) → \(after.descriptors.max() ?? 0)", auditText,
+            ])
+        }
+        print("## Sustained load (\(addresses.count) nodes, fanout \(QuerySubmission.defaultFanout), masked, both queries alternating, \(loadSeconds) s per row)\n")
+        print(table.rendered)
+        print(reasons.isEmpty ? "\nNo refusals." : "\nRefusals and incomplete results by reason:\n\n" + reasons.map { "- \($0)" }.joined(separator: "\n"))
+    }
+
+    static func mebibytes(_ kibibytes: Int) -> String { String(format: "%.1f", Double(kibibytes) / 1024) }
 
     /// A benchmark that counts wrong answers as fast ones measures nothing: every answer
     /// must cover every node and release the same rows as the first answer to its query.

@@ -28,18 +28,26 @@ final class ResearcherClient: Sendable {
 
     /// Submits `sql` to the node at `index` and waits for the released result.
     func ask(_ sql: String, fanout: Int, at index: Int, plaintextTree: Bool = false) async throws -> FederatedResult {
+        let response = try await submit(sql, fanout: fanout, at: index, plaintextTree: plaintextTree)
+        guard response.status == .ok else {
+            throw BenchmarkError("\(nodes[index]) answered \(response.status): \(response.statusMessage)")
+        }
+        return try FederatedResult(decoding: Array(response.body))
+    }
+
+    /// Submits `sql` to the node at `index` and returns the response whatever its status.
+    func submit(_ sql: String, fanout: Int, at index: Int, plaintextTree: Bool = false) async throws -> Envelope {
         var request = Envelope()
         request.kind = .querySubmit
         var random = SystemRandomNumberGenerator()
         let signed = try QuerySubmission(sql: sql, timeoutMilliseconds: 10_000, fanout: fanout, plaintextTree: plaintextTree)
             .signed(for: nodes[index], by: credential, nowMilliseconds: UnixMilliseconds.now(), random: &random)
         request.body = Data(signed.encoded())
-        let response = try await transport.exchange(request, to: nodes[index], timeout: .seconds(15))
-        guard response.status == .ok else {
-            throw BenchmarkError("\(nodes[index]) answered \(response.status): \(response.statusMessage)")
-        }
-        return try FederatedResult(decoding: Array(response.body))
+        return try await transport.exchange(request, to: nodes[index], timeout: .seconds(15))
     }
+
+    /// The node IDs, in the order of the addresses.
+    var nodeIDs: [NodeID] { nodes }
 
     func close() async { await transport.shutdown() }
 }
