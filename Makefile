@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEMO_DIR ?= demo-output
 APT_PACKAGES = liblz4-dev lz4 openssl pkg-config libsqlite3-dev iproute2
 
-.PHONY: demo test test-hosts build deps proto benchmark benchmark-aggregation benchmark-query benchmark-load benchmark-privacy simulate clean
+.PHONY: demo test test-hosts fuzz build deps proto benchmark benchmark-aggregation benchmark-query benchmark-load benchmark-privacy simulate clean
 
 deps:
 	@missing=""; \
@@ -28,6 +28,24 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+
+# libFuzzer over what a node decodes from others (Fuzz/: frames and envelopes, every wire
+# message, SQL), FUZZ_SECONDS per target. New inputs go to /tmp/oncomesh-fuzz/corpus-*, the
+# committed seeds in Fuzz/Corpus/ are read; a crash leaves its input in /tmp/oncomesh-fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD = $(SWIFT) build --package-path Fuzz -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld
+fuzz: deps
+	$(FUZZ_BUILD)
+	@bin="$$($(FUZZ_BUILD) --show-bin-path)"; \
+	for target in FuzzFrames FuzzWire FuzzSQL; do \
+		mkdir -p /tmp/oncomesh-fuzz/corpus-$$target Fuzz/Corpus/$$target; \
+		echo "== $$target for $(FUZZ_SECONDS) s"; \
+		"$$bin/$$target" /tmp/oncomesh-fuzz/corpus-$$target Fuzz/Corpus/$$target -max_total_time=$(FUZZ_SECONDS) \
+			-max_len=65536 -rss_limit_mb=4096 -artifact_prefix=/tmp/oncomesh-fuzz/$$target- -print_final_stats=1 \
+			> /tmp/oncomesh-fuzz/$$target.log 2>&1; status=$$?; \
+		grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|Test unit written)" /tmp/oncomesh-fuzz/$$target.log; \
+		[ $$status = 0 ] || { echo "$$target failed; see /tmp/oncomesh-fuzz/$$target.log"; exit 1; }; \
+	done
 
 # The federation on eight test hosts (network namespaces, needs root and iproute2) under
 # every fault scenario; `make test` runs the partition scenario only.

@@ -1,0 +1,1 @@
+SELECT COUNT(DISTINCT subject) FROM cases GROUP BY modality

@@ -1,0 +1,1 @@
+SELECT HISTOGRAM(age_at_diagnosis, 0, 100, 10) FROM cases

@@ -1,0 +1,1 @@
+SELECT COUNT(*), COUNT(DISTINCT subject) FROM cases WHERE modality IN ('MR', 'CT') GROUP BY diagnosis, modality

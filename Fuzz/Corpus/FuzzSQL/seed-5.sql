@@ -1,0 +1,1 @@
+SELECT AVG(slice_thickness_mm), STDDEV(slice_thickness_mm) FROM cases GROUP BY manufacturer

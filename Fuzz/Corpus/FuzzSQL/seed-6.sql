@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM cases WHERE NOT (sex = 'M' AND age_at_diagnosis BETWEEN 50 AND 70) OR manufacturer IS NULL

@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM cases WHERE diagnosis = 'C61' AND modality = 'MR' GROUP BY BIN(age_at_diagnosis, 50, 70, 4), manufacturer

@@ -1,0 +1,1 @@
+SELECT MIN(age_at_diagnosis), MAX(age_at_diagnosis), SUM(slice_thickness_mm) FROM cases WHERE age_at_diagnosis >= 18
