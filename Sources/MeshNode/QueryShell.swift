@@ -431,7 +431,7 @@ actor QueryShell {
         }
         let request: UnmaskRequest
         do {
-            request = try UnmaskRequest(header: header, shares: shares, signedBy: credential)
+            request = try UnmaskRequest(header: header, targets: plan.targets, shares: shares, signedBy: credential)
         } catch {
             throw SecureAggregationError("cannot sign the unmasking request: \(error)")
         }
@@ -445,9 +445,9 @@ actor QueryShell {
     /// (a leaf of the star), its reveal. Receivers have admitted the request (once per
     /// query, ``HeldPlans``); the origin runs it once, for the responders it fixed.
     private func runUnmasking(_ plan: QueryPlan, request: UnmaskRequest, responders: Set<NodeID>) async -> SubtreeResult {
-        let tree = plan.unmaskTree
+        let routing = request.routing(in: plan.unmaskTree)
         return await run(plan, round: .unmask, responders: responders, kind: .queryUnmask, body: { child in
-            Data(request.restricted(toSubtreeOf: child, in: tree).encoded())
+            Data(routing.request(for: child).encoded())
         }, local: { await self.reveal(plan, responders: responders, shares: request.shares) })
     }
 

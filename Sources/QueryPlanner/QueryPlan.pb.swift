@@ -853,8 +853,11 @@ public nonisolated struct WireUnmaskHeader: Sendable {
 
   public var queryID: Data = Data()
 
-  /// Sorted. The round's deadline follows from the plan (QueryPlan.unmaskDeadline).
-  public var responders: [String] = []
+  /// The responders as a bitmap over the plan's targets in sorted order: bit i (byte i / 8,
+  /// least significant bit first) set when the i-th target answered; exactly ceil(N / 8)
+  /// bytes, no bit set past N. Every receiver holds the plan, so the IDs need not travel.
+  /// The round's deadline follows from the plan (QueryPlan.unmaskDeadline).
+  public var responders: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2310,7 +2313,7 @@ nonisolated extension WireSealedReveal: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension WireUnmaskHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UnmaskHeader"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}query_id\0\u{1}responders\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}query_id\0\u{2}\u{2}responders\0\u{c}\u{2}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2319,7 +2322,7 @@ nonisolated extension WireUnmaskHeader: SwiftProtobuf.Message, SwiftProtobuf._Me
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBytesField(value: &self.queryID) }()
-      case 2: try { try decoder.decodeRepeatedStringField(value: &self.responders) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.responders) }()
       default: break
       }
     }
@@ -2330,7 +2333,7 @@ nonisolated extension WireUnmaskHeader: SwiftProtobuf.Message, SwiftProtobuf._Me
       try visitor.visitSingularBytesField(value: self.queryID, fieldNumber: 1)
     }
     if !self.responders.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.responders, fieldNumber: 2)
+      try visitor.visitSingularBytesField(value: self.responders, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }

@@ -30,26 +30,44 @@ public struct UnmaskRequest: Sendable, Equatable {
             self.responders = responders
         }
 
-        func encoded() -> [UInt8] {
+        /// The responders as a bitmap over `targets` in sorted order: ⌈N/8⌉ bytes where a
+        /// list of IDs would take about 12 N, which the origin of the unmasking star sends to
+        /// every target.
+        func encoded(targets: [NodeID]) -> [UInt8] {
+            let order = targets.sorted()
+            precondition(responders.isSubset(of: order), "responders \(responders.subtracting(order).sorted()) are not targets")
+            var bitmap = [UInt8](repeating: 0, count: (order.count + 7) / 8)
+            for (index, node) in order.enumerated() where responders.contains(node) {
+                bitmap[index / 8] |= 1 << UInt8(index % 8)
+            }
             var message = WireUnmaskHeader()
             message.queryID = Data(queryID.bytes)
-            message.responders = responders.sorted().map(\.rawValue)
+            message.responders = Data(bitmap)
             return try! message.serializedBytes()
         }
 
-        init(decoding bytes: [UInt8]) throws(QueryPlanRejection) {
+        init(decoding bytes: [UInt8], targets: [NodeID]) throws(QueryPlanRejection) {
             let message = try WireDecoding.message(WireUnmaskHeader.self, from: bytes, what: "the unmasking header")
+            let order = targets.sorted()
+            let bitmap = Array(message.responders)
+            guard bitmap.count == (order.count + 7) / 8 else {
+                throw QueryPlanRejection(.malformed, "the unmasking header's responder bitmap has \(bitmap.count) bytes; the plan's \(order.count) targets need \((order.count + 7) / 8)")
+            }
             var responders: Set<NodeID> = []
-            for raw in message.responders {
-                responders.insert(try WireDecoding.nodeID(raw, "a responder in the unmasking header"))
+            for index in 0..<(bitmap.count * 8) where bitmap[index / 8] & (1 << UInt8(index % 8)) != 0 {
+                guard index < order.count else {
+                    throw QueryPlanRejection(.malformed, "the unmasking header names responder \(index + 1); the plan has \(order.count) targets")
+                }
+                responders.insert(order[index])
             }
             self.init(queryID: try QueryID(bytes: Array(message.queryID)), responders: responders)
         }
     }
 
-    /// Signs `header` with the origin's credential.
-    public init(header: Header, shares: [SubtreeResult.ShareRoute: [UInt8]], signedBy credential: Credential) throws(PKIError) {
-        let payload = header.encoded()
+    /// Signs `header` with the origin's credential; `targets` are the plan's, over which the
+    /// responders are encoded.
+    public init(header: Header, targets: [NodeID], shares: [SubtreeResult.ShareRoute: [UInt8]], signedBy credential: Credential) throws(PKIError) {
+        let payload = header.encoded(targets: targets)
         do {
             let (signature, chain) = try credential.signWithChain(Self.signingContext + payload)
             self.init(headerPayload: payload, signature: signature, certificateChain: chain, shares: shares)
@@ -72,16 +90,43 @@ public struct UnmaskRequest: Sendable, Equatable {
         return copy
     }
 
-    /// What a node sends `child` of `tree` (the round's tree): only the shares held in the
-    /// child's subtree, which in the unmasking star is the child alone.
-    public func restricted(toSubtreeOf child: NodeID, in tree: AggregationTree) -> UnmaskRequest {
-        restricted(to: Set(tree.descendants(of: child)).union([child]))
+    /// What a node sends each child of `tree` (the round's tree): only the shares held in
+    /// the child's subtree, which in the unmasking star is the child alone. The shares are
+    /// grouped by holder once, so that the origin of the star, sending to every target,
+    /// does not scan every share once per target.
+    public func routing(in tree: AggregationTree) -> Routing {
+        Routing(request: self, tree: tree)
+    }
+
+    public struct Routing: Sendable {
+        let request: UnmaskRequest
+        let tree: AggregationTree
+        let byHolder: [NodeID: [SubtreeResult.ShareRoute: [UInt8]]]
+
+        init(request: UnmaskRequest, tree: AggregationTree) {
+            self.request = request
+            self.tree = tree
+            var byHolder: [NodeID: [SubtreeResult.ShareRoute: [UInt8]]] = [:]
+            for (route, share) in request.shares { byHolder[route.holder, default: [:]][route] = share }
+            self.byHolder = byHolder
+        }
+
+        /// The request for `child`, with the shares held in its subtree.
+        public func request(for child: NodeID) -> UnmaskRequest {
+            var copy = request
+            copy.shares = [:]
+            for holder in [child] + tree.descendants(of: child) {
+                if let shares = byHolder[holder] { copy.shares.merge(shares) { first, _ in first } }
+            }
+            return copy
+        }
     }
 
     /// The query the header names, read before the signature is checked, only to find the
     /// plan it belongs to.
     public func unverifiedQueryID() throws(QueryPlanRejection) -> QueryID {
-        try Header(decoding: headerPayload).queryID
+        let message = try WireDecoding.message(WireUnmaskHeader.self, from: headerPayload, what: "the unmasking header")
+        return try QueryID(bytes: Array(message.queryID))
     }
 
     /// Checks that the origin of `plan` signed the header and that it names only targets of
@@ -98,12 +143,9 @@ public struct UnmaskRequest: Sendable, Equatable {
         guard (try? CertificateIdentity.identity(of: leaf)) == .node(plan.origin) else {
             throw QueryPlanRejection(.originMismatch, "the unmasking request of query \(plan.queryID) is not signed by its origin \(plan.origin)")
         }
-        let header = try Header(decoding: headerPayload)
+        let header = try Header(decoding: headerPayload, targets: plan.targets)
         guard header.queryID == plan.queryID else {
             throw QueryPlanRejection(.malformed, "the unmasking request names query \(header.queryID), not \(plan.queryID)")
-        }
-        if let stranger = header.responders.subtracting(plan.targets).min() {
-            throw QueryPlanRejection(.malformed, "the unmasking request of query \(plan.queryID) names \(stranger) as a responder; it is not a target")
         }
         return header.responders
     }

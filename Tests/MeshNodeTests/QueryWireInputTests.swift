@@ -524,7 +524,7 @@ final class QueryWireFixture: @unchecked Sendable {
             _ = try run(["ca", "issue-node", "--dir", ca, "--node-id", node, "--host", "127.0.0.1", "--out", mesh.directory.file(node)])
         }
         for node in nodes { try mesh.start(node) }
-        let formed = await mesh.wait(for: nodes, timeout: .seconds(15)) { status in
+        let formed = await mesh.wait(for: nodes, timeout: .seconds(30)) { status in
             nodes.allSatisfy { MeshFormationTests.state(status, of: $0) == "alive" } && Set(status.catalogues.map(\.nodeID)) == Set(nodes)
         }
         guard formed != nil else {

@@ -29,7 +29,7 @@ import Testing
     }
 
     func request(for plan: QueryPlan, responders: Set<NodeID>, signedBy credential: Credential) throws -> [UInt8] {
-        try UnmaskRequest(header: UnmaskRequest.Header(queryID: plan.queryID, responders: responders), shares: [:], signedBy: credential).encoded()
+        try UnmaskRequest(header: UnmaskRequest.Header(queryID: plan.queryID, responders: responders), targets: plan.targets, shares: [:], signedBy: credential).encoded()
     }
 
     @Test func aPlanIsAdmittedOnceAndOnlyFromALiveMember() throws {
@@ -82,10 +82,14 @@ import Testing
         #expect(admitted.responders == responders && admitted.plan.queryID == plan.queryID)
         let again = #expect(throws: QueryPlanRejection.self) { try admission.admitUnmasking(genuine, from: F.hospitalA, live: live, now: F.now) }
         #expect(again?.code == .duplicate)
-        let stranger = try UnmaskRequest(header: UnmaskRequest.Header(queryID: plan.queryID, responders: [try NodeID("nowhere")]), shares: [:], signedBy: fixtures.nodeA)
+        // The responders travel as a bitmap over the plan's targets: a request signed over
+        // one target more names a responder past the plan's last.
+        let nowhere = try NodeID("zzz-nowhere")
+        let stranger = try UnmaskRequest(
+            header: UnmaskRequest.Header(queryID: plan.queryID, responders: [nowhere]), targets: plan.targets + [nowhere], shares: [:], signedBy: fixtures.nodeA)
         var fresh = self.admission()
         _ = try fresh.admitPlan(bytes, from: F.hospitalA, localNode: F.hospitalB, live: live, vocabulary: F.vocabulary, now: F.now)
         let named = #expect(throws: QueryPlanRejection.self) { try fresh.admitUnmasking(stranger.encoded(), from: F.hospitalA, live: live, now: F.now) }
-        #expect(named?.message.contains("not a target") == true, "\(String(describing: named))")
+        #expect(named?.code == .malformed && named?.message.contains("\(plan.targets.count) targets") == true, "\(String(describing: named))")
     }
 }

@@ -188,8 +188,9 @@ final class QueryMesh {
     /// What a coordinator sends its children.
     private enum Carried {
         case plan(SignedQueryPlan, bytes: Int)
-        /// The origin's signed request, with the shares addressed below this node.
-        case unmask(UnmaskRequest, responders: Set<NodeID>)
+        /// The origin's signed request, with the shares addressed to this node (at the
+        /// origin: to everyone, grouped for sending by `routing`).
+        case unmask(UnmaskRequest, routing: UnmaskRequest.Routing, responders: Set<NodeID>)
     }
 
     /// What the origin keeps of its query between the rounds.
@@ -527,7 +528,7 @@ final class QueryMesh {
         let key = RunKey(query: plan.queryID, unmask: true)
         runs[receiver][key] = Run(
             coordinator: QueryCoordinator(plan: plan, localNode: node.id, localMinimumCellSize: policy(of: receiver).minimumCellSize, round: .unmask),
-            carried: .unmask(request, responders: responders), parent: sender)
+            carried: .unmask(request, routing: request.routing(in: plan.unmaskTree), responders: responders), parent: sender)
         let actions = runs[receiver][key]!.coordinator.start(nowMilliseconds: nowMilliseconds(), isReachable: isReachable(from: receiver))
         perform(actions, at: receiver, key: key)
         return nil
@@ -546,9 +547,9 @@ final class QueryMesh {
                     send(key, from: node, to: child, bytes: bytes) { [unowned self] in
                         self.deliverPlan(signed, to: child, from: node, key: key)
                     }
-                case .unmask(let request, _):
+                case .unmask(_, let routing, _):
                     // Only the shares of the child's subtree go to it.
-                    let restricted = request.restricted(toSubtreeOf: childID, in: run.coordinator.tree).encoded()
+                    let restricted = routing.request(for: childID).encoded()
                     send(key, from: node, to: child, bytes: restricted.count) { [unowned self] in
                         self.deliverUnmask(restricted, to: child, from: node, key: key)
                     }
@@ -558,7 +559,7 @@ final class QueryMesh {
                 let outcome: QueryCoordinator.LocalOutcome
                 switch run.carried {
                 case .plan: outcome = execute(plan, at: node)
-                case .unmask(let request, let responders): outcome = reveal(plan, request: request, responders: responders, at: node)
+                case .unmask(let request, _, let responders): outcome = reveal(plan, request: request, responders: responders, at: node)
                 }
                 let generation = simulator.nodes[node].generation
                 simulator.after(QueryScenario.localExecutionTime) { [unowned self] in
@@ -732,7 +733,7 @@ final class QueryMesh {
         }
         let request: UnmaskRequest
         do {
-            request = try UnmaskRequest(header: header, shares: shares, signedBy: federation.credentials[origin])
+            request = try UnmaskRequest(header: header, targets: plan.targets, shares: shares, signedBy: federation.credentials[origin])
         } catch {
             simulator.recordViolation("node \(origin) could not sign the unmasking request of query \(plan.queryID): \(error)")
             return
@@ -757,7 +758,7 @@ final class QueryMesh {
             coordinator: QueryCoordinator(
                 plan: plan, localNode: simulator.nodes[origin].id, localMinimumCellSize: policy(of: origin).minimumCellSize, round: .unmask,
                 responders: header.responders),
-            carried: .unmask(request, responders: header.responders), parent: nil, origin: state)
+            carried: .unmask(request, routing: request.routing(in: plan.unmaskTree), responders: header.responders), parent: nil, origin: state)
         simulator.log.append(simulator.now, "query unmask=\(plan.queryID) origin=\(origin) responders=\(header.responders.count)")
         let actions = runs[origin][key]!.coordinator.start(nowMilliseconds: nowMilliseconds(), isReachable: isReachable(from: origin))
         perform(actions, at: origin, key: key)
@@ -832,7 +833,7 @@ final class QueryMesh {
         var offers = [("the same request again", request.restricted(to: [holderID]))]
         if let victim = masking(for: plan).graph.neighbours(of: holderID).first(where: { responders.contains($0) && $0 != originID }) {
             let narrowed = UnmaskRequest.Header(queryID: plan.queryID, responders: responders.subtracting([victim]))
-            if let forged = try? UnmaskRequest(header: narrowed, shares: request.restricted(to: [holderID]).shares, signedBy: federation.credentials[origin]) {
+            if let forged = try? UnmaskRequest(header: narrowed, targets: plan.targets, shares: request.restricted(to: [holderID]).shares, signedBy: federation.credentials[origin]) {
                 offers.append(("\(victim) named as dropped", forged))
             }
         }
