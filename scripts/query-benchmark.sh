@@ -25,6 +25,12 @@ rm -rf "$DIR"
 mkdir -p "$DIR"
 "$MESHNODE" ca init --dir "$DIR/ca" >/dev/null
 "$MESHNODE" ca issue-researcher --dir "$DIR/ca" --id bench --out "$DIR/researcher" >/dev/null
+# The load phases ask as up to 50 different researchers, each with its own limits at an origin.
+RESEARCHERS=()
+for r in $(seq -w 1 50); do
+  "$MESHNODE" ca issue-researcher --dir "$DIR/ca" --id "bench-$r" --out "$DIR/researchers/bench-$r" >/dev/null
+  RESEARCHERS+=("$DIR/researchers/bench-$r")
+done
 ADDRESSES=()
 STATUS=()
 for i in $(seq 0 $((N - 1))); do
@@ -71,5 +77,6 @@ IFS=, eval 'PID_LIST="${PIDS[*]}"'
 CONFIGS=()
 for i in $(seq 0 $((N - 1))); do CONFIGS+=("$DIR/$(printf 'site-%02d' "$i")/node.yaml"); done
 IFS=, eval 'CONFIG_LIST="${CONFIGS[*]}"'
+IFS=, eval 'RESEARCHER_LIST="${RESEARCHERS[*]}"'
 "$BENCH" --nodes "$LIST" --identity "$DIR/researcher" --ca "$DIR/researcher/ca.crt" --status-files "$STATUS_LIST" \
-  --pids "$PID_LIST" --configs "$CONFIG_LIST" --meshnode "$MESHNODE" "${@:5}"
+  --pids "$PID_LIST" --configs "$CONFIG_LIST" --meshnode "$MESHNODE" --load-identities "$RESEARCHER_LIST" "${@:5}"

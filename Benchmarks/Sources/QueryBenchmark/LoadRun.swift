@@ -21,6 +21,12 @@ struct LoadRun {
         var refusals: [String: Int] = [:]
         /// Per node: the released queries whose coverage names it as answered.
         var answeredPerNode: [NodeID: Int] = [:]
+        /// Per released query: the nodes its coverage names as answered.
+        var answeredByQuery: [String: Set<NodeID>] = [:]
+
+        func answeredIDs(of node: NodeID) -> Set<String> {
+            Set(answeredByQuery.filter { $0.value.contains(node) }.keys)
+        }
         var incomplete = 0
         var queryIDs: Set<String> = []
 
@@ -29,6 +35,7 @@ struct LoadRun {
             latencies += other.latencies
             refusals.merge(other.refusals, uniquingKeysWith: +)
             answeredPerNode.merge(other.answeredPerNode, uniquingKeysWith: +)
+            answeredByQuery.merge(other.answeredByQuery) { first, _ in first }
             incomplete += other.incomplete
             queryIDs.formUnion(other.queryIDs)
         }
@@ -68,6 +75,7 @@ struct LoadRun {
                         outcome.released += 1
                         outcome.queryIDs.insert(result.queryID.description)
                         for node in result.coverage.answered { outcome.answeredPerNode[node, default: 0] += 1 }
+                        outcome.answeredByQuery[result.queryID.description] = result.coverage.answered
                         if result.coverage.answered.count + result.coverage.pruned.count != nodeCount {
                             outcome.incomplete += 1
                             for why in result.coverage.failed.values { outcome.refusals["provider \(Self.reason(of: why))", default: 0] += 1 }
@@ -121,7 +129,9 @@ struct AuditCounter {
     let meshnode: String
     let configs: [String]
 
-    func planRecords(of queryIDs: Set<String>) throws -> [Int] {
+    /// Per node: the ids of `queryIDs` it recorded as answered plans, and how many such
+    /// records there are (more than ids if a query was recorded twice).
+    func planRecords(of queryIDs: Set<String>) throws -> [(ids: Set<String>, total: Int)] {
         try configs.map { config in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: meshnode)
@@ -133,7 +143,8 @@ struct AuditCounter {
             process.waitUntilExit()
             guard process.terminationStatus == 0 else { throw BenchmarkError("meshnode audit --config \(config) failed") }
             let records = try JSONDecoder().decode([Record].self, from: data)
-            return records.filter { $0.kind != "submission" && queryIDs.contains($0.query_id) && $0.outcome == "answered" }.count
+            let matching = records.filter { $0.kind != "submission" && queryIDs.contains($0.query_id) && $0.outcome == "answered" }
+            return (Set(matching.map(\.query_id)), matching.count)
         }
     }
 
