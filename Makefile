@@ -37,7 +37,7 @@ FUZZ_BUILD = $(SWIFT) build --package-path Fuzz -c release -Xswiftc -sanitize=fu
 fuzz: deps
 	$(FUZZ_BUILD)
 	@bin="$$($(FUZZ_BUILD) --show-bin-path)"; \
-	for target in FuzzFrames FuzzWire FuzzSQL; do \
+	for target in FuzzFrames FuzzWire FuzzSQL FuzzConfig; do \
 		mkdir -p /tmp/oncomesh-fuzz/corpus-$$target Fuzz/Corpus/$$target; \
 		echo "== $$target for $(FUZZ_SECONDS) s"; \
 		"$$bin/$$target" /tmp/oncomesh-fuzz/corpus-$$target Fuzz/Corpus/$$target -max_total_time=$(FUZZ_SECONDS) \

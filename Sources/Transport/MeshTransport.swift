@@ -6,45 +6,6 @@ import NIOConcurrencyHelpers
 import NIOPosix
 import NIOSSL
 
-/// Where a peer listens.
-public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
-
-    public init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
-
-    /// Parses `HOST:PORT` or `[IPv6]:PORT`.
-    public init(parsing text: String) throws(TransportError) {
-        let hostPart: Substring
-        let portPart: Substring
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            hostPart = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else {
-                throw TransportError(.unknownPeer, "address '\(text)' has no port; write [IPv6]:PORT")
-            }
-            portPart = rest.dropFirst()
-        } else if let colon = text.lastIndex(of: ":") {
-            hostPart = text[..<colon]
-            portPart = text[text.index(after: colon)...]
-        } else {
-            throw TransportError(.unknownPeer, "address '\(text)' has no port; write HOST:PORT")
-        }
-        guard !hostPart.isEmpty else {
-            throw TransportError(.unknownPeer, "address '\(text)' has no host; write HOST:PORT")
-        }
-        guard let port = Int(portPart), (1...65535).contains(port) else {
-            throw TransportError(.unknownPeer, "address '\(text)' has an invalid port '\(portPart)'; use 1 to 65535")
-        }
-        self.init(host: String(hostPart), port: port)
-    }
-
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-}
-
 /// One node's endpoint on the mesh: it listens for mutual-TLS connections, keeps one
 /// persistent connection per peer node, and moves ``Envelope``s in frames (docs/ARCHITECTURE.md,
 /// "Transport").

@@ -26,6 +26,15 @@ import Testing
         #expect(error?.message.contains("gossip_interval_ms") == true)
     }
 
+    /// Found by fuzzing the loader (make fuzz, FuzzConfig): this listen address was
+    /// accepted, and the node's own rewrite of the file was then refused.
+    @Test func aListenAddressThatIsNoHostIsRefusedWithItsLine() {
+        let text = MinimalNodeConfig.text().replacingOccurrences(of: "listen: 127.0.0.1:7946", with: "listen: 127.0.0.1:74027.0.0.1:7400")
+        let error = #expect(throws: ConfigError.self) { try NodeConfig.parse(text, file: "node.yaml") }
+        #expect(error?.line == 2)
+        #expect(error?.message.contains("has a colon; write an IPv6 address in brackets") == true, "\(String(describing: error))")
+    }
+
     @Test func contradictingGossipSettingsAreRefused() {
         let error = #expect(throws: ConfigError.self) { try NodeConfig.parse(Self.text(gossip: ["probe_interval_ms: 200", "ping_timeout_ms: 300"]), file: "/etc/oncomesh/node.yaml") }
         #expect(error?.description.hasPrefix("/etc/oncomesh/node.yaml:") == true)

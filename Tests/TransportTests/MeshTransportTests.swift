@@ -260,7 +260,11 @@ import Testing
         #expect(try PeerAddress(parsing: "10.0.0.1:7400") == PeerAddress(host: "10.0.0.1", port: 7400))
         #expect(try PeerAddress(parsing: "[::1]:7400") == PeerAddress(host: "::1", port: 7400))
         #expect(try PeerAddress(parsing: "node-a.example.org:1") == PeerAddress(host: "node-a.example.org", port: 1))
-        for bad in ["nohost", ":7400", "host:0", "host:70000", "host:x", "[::1]7400"] {
+        #expect(try PeerAddress(parsing: "[2001:db8::7]:7400").description == "[2001:db8::7]:7400")
+        // Found by fuzzing the configuration loader: a host that is neither an address nor a
+        // name was accepted, and written back as one the loader refused.
+        for bad in ["nohost", ":7400", "host:0", "host:70000", "host:x", "[::1]7400", "127.0.0.1:74027.0.0.1:7400", "::1:7400", "[zz]:7400",
+            "300.1.2.3:7400", "host_name:7400", "-node.org:7400", "a..b:7400"] {
             #expect(throws: TransportError.self, "\(bad)") { try PeerAddress(parsing: bad) }
         }
     }

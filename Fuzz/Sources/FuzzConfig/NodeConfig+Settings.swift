@@ -1,0 +1,1 @@
+../../../Sources/MeshNode/NodeConfig+Settings.swift
