@@ -59,7 +59,7 @@ enum TargetTable {
         rows.append(Row(target: "\(largest) nodes for one simulated hour in under 2 minutes of wall time (lossy phase: 5% loss, 5% slow nodes)", measured: wall, verdict: wallVerdict))
         let query = all[.query]?[largest]
         for (label, masked, target) in [
-            (QueryScenario.maskedWAN, true, "masked query at \(largest) nodes over WAN without faults within two tree traversals (first round and unmasking round), each 1.2 × 2 × depth × mean one-way delay + local step, full coverage"),
+            (QueryScenario.maskedWAN, true, "masked query at \(largest) nodes over WAN without faults within the tree round (1.2 × 2 × depth × mean one-way delay + local step) plus the unmasking round (1.2 × 2 × mean one-way delay + local step), full coverage"),
             (QueryScenario.plaintextWAN, false, "plaintext-tree query at \(largest) nodes over WAN without faults within 1.2 × 2 × depth × mean one-way delay + local execution, full coverage"),
         ] {
             guard let query, let share = query.metric("\(label): share within \(QueryScenario.boundText(masked: masked))") else {
