@@ -147,6 +147,17 @@ struct QueryWireInputTests {
         #expect(command.status != 0, "\(command.combinedOutput)")
         #expect(command.standardError.contains("the query was not accepted: 1:1: expected SELECT"), "stderr: \(command.standardError)")
 
+        // Queries built to exhaust a recursive parser or planner: refused at the origin with
+        // a position, and the node goes on serving.
+        let prefix = "SELECT COUNT(*) FROM cases WHERE "
+        let nots = try await fixture.submit(sql: prefix + String(repeating: "NOT ", count: 25_000) + "sex = 'F'")
+        #expect(nots.status == .invalidRequest && nots.message.contains("levels deep"), "\(nots.status) \(nots.message.prefix(200))")
+        #expect(nots.message.hasPrefix("1:"), "no position: \(nots.message.prefix(200))")
+        let ors = try await fixture.submit(sql: prefix + Array(repeating: "sex = 'F'", count: 8_000).joined(separator: " OR "))
+        #expect(ors.status == .invalidRequest && ors.message.contains("more than \(QueryParser.maximumConditions) tests"), "\(ors.status) \(ors.message.prefix(200))")
+        let mebibyte = try await fixture.submit(sql: prefix + "sex = '" + String(repeating: "F", count: 1 << 20) + "'")
+        #expect(mebibyte.status == .invalidRequest && mebibyte.message.contains("at most \(QueryParser.maximumTextBytes) are accepted"), "\(mebibyte.status) \(mebibyte.message.prefix(200))")
+
         // Still serving.
         let valid = try await fixture.submit(sql: "SELECT COUNT(DISTINCT subject) FROM cases GROUP BY modality")
         #expect(valid.status == .ok, "\(valid)")
