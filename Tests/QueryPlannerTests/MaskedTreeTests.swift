@@ -102,7 +102,7 @@ import Testing
     /// parents learn it only when forwarding (``QueryCoordinator/childUnreachable``),
     /// otherwise they skip them from the start. Each round runs over its own tree (the plan's,
     /// or the star ``QueryPlan/unmaskTree``); in the unmasking round each node receives the
-    /// shares addressed to its subtree, as ``UnmaskRequest/restricted(toSubtreeOf:in:)`` sends them.
+    /// shares addressed to its subtree, as ``UnmaskRequest/routing(in:)`` sends them.
     ///
     /// - Parameters:
     ///   - local: a target's local work, given the shares it received.
