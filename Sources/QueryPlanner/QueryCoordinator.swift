@@ -79,8 +79,9 @@ public struct QueryCoordinator: Sendable {
     /// length of a masked vector.
     private let graph: MaskingGraph?
     private let maskedLength: Int
-    /// At the origin of the unmasking round: the responders it fixed.
-    private let responders: Set<NodeID>?
+    /// At the origin of the unmasking round: how far the reveals merged so far are from
+    /// unmasking the responders it fixed.
+    private var reveals: SecureAggregationUnmasker.Progress?
     private var state: State = .idle
 
     /// - Parameter responders: at the origin of the unmasking round, the responders it fixed
@@ -109,7 +110,9 @@ public struct QueryCoordinator: Sendable {
             graph = nil
             maskedLength = 0
         }
-        self.responders = round == .unmask && localNode == plan.origin ? responders : nil
+        if round == .unmask, localNode == plan.origin, let responders, let graph {
+            reveals = SecureAggregationUnmasker(graph: graph).progress(responders: responders)
+        }
     }
 
     /// Whether the node has answered (later events are ignored).
@@ -162,6 +165,7 @@ public struct QueryCoordinator: Sendable {
             )
         case .revealed(let sealed):
             running.result.merge(SubtreeResult(partial: nil, coverage: Coverage(answered: [localNode]), strictestK: 0, reveals: [localNode: sealed]))
+            reveals?.heard(from: localNode)
         case .refused(let reason):
             running.result.coverage.refused[localNode] = reason
         case .failed(let reason):
@@ -181,6 +185,9 @@ public struct QueryCoordinator: Sendable {
             refusal = "answered with an invalid result: \(problem)"
         } else if !running.result.mergeReportingOverflow(result) {
             refusal = "answered with an invalid result: its values overflow the sums of the others"
+        }
+        if refusal == nil {
+            for holder in result.reveals.keys { reveals?.heard(from: holder) }
         }
         if let refusal {
             // The whole subtree's result is left out; every target in it is named.
@@ -253,16 +260,10 @@ public struct QueryCoordinator: Sendable {
     }
 
     private mutating func answerIfComplete() -> [Action] {
-        guard case .running(var running) = state, !running.localPending, running.pending.isEmpty || revealsSuffice(running.result) else { return [] }
+        guard case .running(var running) = state, !running.localPending, running.pending.isEmpty || reveals?.suffices == true else { return [] }
         running.result.coverage.normalise()
         state = .answered
         return [.answer(running.result)]
-    }
-
-    /// At the origin of the unmasking round: whether the reveals so far unmask the sum.
-    private func revealsSuffice(_ result: SubtreeResult) -> Bool {
-        guard let responders, let graph else { return false }
-        return SecureAggregationUnmasker(graph: graph).suffices(responders: responders, revealedBy: Set(result.reveals.keys))
     }
 
     private func problem(with result: SubtreeResult, from child: NodeID) -> String? {

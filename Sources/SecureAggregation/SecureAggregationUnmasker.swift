@@ -32,15 +32,44 @@ public struct SecureAggregationUnmasker: Sendable {
     /// threshold-th fastest holder of each responder rather than the slowest of all. A
     /// reveal that then does not open ends the query with an error naming the holder.
     public func suffices(responders: Set<NodeID>, revealedBy holders: Set<NodeID>) -> Bool {
-        for responder in responders {
-            var count = 0
-            for neighbour in graph.neighbours(of: responder) where holders.contains(neighbour) { count += 1 }
-            if count < graph.threshold { return false }
+        var progress = progress(responders: responders)
+        for holder in holders { progress.heard(from: holder) }
+        return progress.suffices
+    }
+
+    /// The same rule kept as reveals arrive one by one, so that the origin can ask after
+    /// each whether it may stop, in O(degree) per reveal instead of O(N · degree).
+    public func progress(responders: Set<NodeID>) -> Progress {
+        Progress(graph: graph, responders: responders)
+    }
+
+    public struct Progress: Sendable {
+        let graph: MaskingGraph
+        /// Responders short of the threshold, with how many more holders each needs.
+        private var shortOfShares: [NodeID: Int] = [:]
+        /// Responders next to a dropped participant that have not revealed their seed.
+        private var seedsMissing: Set<NodeID> = []
+        private var heard: Set<NodeID> = []
+
+        init(graph: MaskingGraph, responders: Set<NodeID>) {
+            self.graph = graph
+            for responder in responders { shortOfShares[responder] = graph.threshold }
+            for node in Set(graph.participants).subtracting(responders) {
+                for neighbour in graph.neighbours(of: node) where responders.contains(neighbour) { seedsMissing.insert(neighbour) }
+            }
         }
-        for node in Set(graph.participants).subtracting(responders) {
-            for neighbour in graph.neighbours(of: node) where responders.contains(neighbour) && !holders.contains(neighbour) { return false }
+
+        /// `holder`'s reveal arrived (again: counted once).
+        public mutating func heard(from holder: NodeID) {
+            guard graph.contains(holder), heard.insert(holder).inserted else { return }
+            seedsMissing.remove(holder)
+            for responder in graph.neighbours(of: holder) {
+                guard let missing = shortOfShares[responder] else { continue }
+                shortOfShares[responder] = missing == 1 ? nil : missing - 1
+            }
         }
-        return true
+
+        public var suffices: Bool { shortOfShares.isEmpty && seedsMissing.isEmpty }
     }
 
     public func unmask(sum: RingVector, responders: Set<NodeID>, revealed: [NodeID: SecureAggregationHolder.Revealed]) throws(SecureAggregationError) -> RingVector {
