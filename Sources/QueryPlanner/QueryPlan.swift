@@ -110,9 +110,12 @@ public struct QueryPlan: Sendable, Equatable {
         AggregationTree(queryID: queryID.bytes, origin: origin, targets: targets, fanout: max(1, targets.count))
     }
 
-    /// The margin of the unmasking round's one level, split like the first round's.
+    /// The margin of the unmasking round's one level, split like the first round's. The
+    /// star's depth follows from the targets alone (one level below the origin, none when
+    /// the origin is the only target), so no tree is built for it on every deadline.
     public var unmaskLevelMarginMilliseconds: Int64 {
-        Self.levelMargin(budgetMilliseconds: unmaskDeadlineMilliseconds - deadlineMilliseconds, depth: unmaskTree.depth)
+        let depth = targets.contains(where: { $0 != origin }) ? 1 : 0
+        return Self.levelMargin(budgetMilliseconds: unmaskDeadlineMilliseconds - deadlineMilliseconds, depth: depth)
     }
 
     /// When `node` must have answered its parent in the unmasking round.

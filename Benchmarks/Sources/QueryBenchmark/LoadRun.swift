@@ -19,8 +19,6 @@ struct LoadRun {
         var released = 0
         var latencies: [Double] = []
         var refusals: [String: Int] = [:]
-        /// Per node: the released queries whose coverage names it as answered.
-        var answeredPerNode: [NodeID: Int] = [:]
         /// Per released query: the nodes its coverage names as answered.
         var answeredByQuery: [String: Set<NodeID>] = [:]
 
@@ -34,7 +32,6 @@ struct LoadRun {
             released += other.released
             latencies += other.latencies
             refusals.merge(other.refusals, uniquingKeysWith: +)
-            answeredPerNode.merge(other.answeredPerNode, uniquingKeysWith: +)
             answeredByQuery.merge(other.answeredByQuery) { first, _ in first }
             incomplete += other.incomplete
             queryIDs.formUnion(other.queryIDs)
@@ -74,7 +71,6 @@ struct LoadRun {
                         outcome.latencies.append((ContinuousClock.now - start).inSeconds * 1000)
                         outcome.released += 1
                         outcome.queryIDs.insert(result.queryID.description)
-                        for node in result.coverage.answered { outcome.answeredPerNode[node, default: 0] += 1 }
                         outcome.answeredByQuery[result.queryID.description] = result.coverage.answered
                         if result.coverage.answered.count + result.coverage.pruned.count != nodeCount {
                             outcome.incomplete += 1

@@ -249,7 +249,7 @@ struct QueryBenchmarkCommand: AsyncParsableCommand {
                 var problems: [String] = []
                 var late = 0
                 for (node, records) in zip(nodes, recorded) {
-                    let answered = outcome.answeredPerNode[node, default: 0]
+                    let answered = outcome.answeredIDs(of: node).count
                     if records.ids.count != records.total { problems.append("\(node) recorded a query twice") }
                     if !outcome.answeredIDs(of: node).isSubset(of: records.ids) { problems.append("\(node) lacks \(outcome.answeredIDs(of: node).subtracting(records.ids).count) it answered") }
                     late += records.ids.count - answered
