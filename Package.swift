@@ -3,7 +3,8 @@ import PackageDescription
 
 // Dependency direction:
 //   MeshCore <- {Gossip, Aggregation, SecureAggregation, Transport} <- QueryPlanner <- MeshNode
-// Gossip, Aggregation, SecureAggregation and QueryPlanner never import NIO.
+//   MeshCore, Aggregation <- SyntheticData <- {MeshNode, Simulation, the tests}
+// Gossip, Aggregation, SecureAggregation, QueryPlanner and SyntheticData never import NIO.
 
 let package = Package(
     name: "OncoMesh",
@@ -17,6 +18,7 @@ let package = Package(
         .library(name: "Aggregation", targets: ["Aggregation"]),
         .library(name: "QueryPlanner", targets: ["QueryPlanner"]),
         .library(name: "SecureAggregation", targets: ["SecureAggregation"]),
+        .library(name: "SyntheticData", targets: ["SyntheticData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -86,6 +88,10 @@ let package = Package(
             dependencies: ["MeshCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
+            name: "SyntheticData",
+            dependencies: ["MeshCore", "Aggregation"]
+        ),
+        .target(
             name: "QueryPlanner",
             dependencies: [
                 "MeshCore",
@@ -108,6 +114,7 @@ let package = Package(
                 "Aggregation",
                 "QueryPlanner",
                 "SecureAggregation",
+                "SyntheticData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -125,6 +132,7 @@ let package = Package(
                 "Gossip",
                 "Aggregation",
                 "QueryPlanner",
+                "SyntheticData",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -171,7 +179,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AggregationTests",
-            dependencies: ["Aggregation", "MeshCore", "QueryPlanner", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Aggregation", "MeshCore", "QueryPlanner", "SyntheticData", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "SecureAggregationTests",
@@ -186,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "MeshNodeTests",
             dependencies: [
-                "MeshNode", "MeshCore", "Aggregation", "TestSupport", "QueryPlanner", "Transport", "Gossip",
+                "MeshNode", "MeshCore", "Aggregation", "SyntheticData", "TestSupport", "QueryPlanner", "Transport", "Gossip",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -7,6 +7,7 @@ import Darwin
 #endif
 import ArgumentParser
 import Foundation
+import SyntheticData
 
 /// `meshnode synth`: writes a synthetic site's `cases` table as CSV, so that the mesh can be
 /// demonstrated, tested and benchmarked on realistic data without any patient's.
@@ -35,9 +36,9 @@ struct SynthCommand: ParsableCommand {
     var out: String
 
     func validate() throws {
-        guard SyntheticSite.subjectLimits.contains(subjects) else {
+        guard SyntheticCases.subjectLimits.contains(subjects) else {
             throw ValidationError(
-                "--subjects must be between \(SyntheticSite.subjectLimits.lowerBound) and \(SyntheticSite.subjectLimits.upperBound); got \(subjects)"
+                "--subjects must be between \(SyntheticCases.subjectLimits.lowerBound) and \(SyntheticCases.subjectLimits.upperBound); got \(subjects)"
             )
         }
         var isDirectory: ObjCBool = false
@@ -47,9 +48,9 @@ struct SynthCommand: ParsableCommand {
     }
 
     func run() throws {
-        let site = SyntheticSite(profile: profile, subjects: subjects, seed: seed)
+        let site = SyntheticCases(profile: profile, subjects: subjects, seed: seed)
         let file = try PartialFile(replacing: out)
-        let summary: SyntheticSite.Summary
+        let summary: SyntheticCases.Summary
         do {
             summary = try site.writeCSV { chunk in try file.append(chunk) }
             try file.commit()

@@ -61,7 +61,7 @@ import Testing
             if !query.aggregates.contains(.subjectCount) { query.aggregates.append(.subjectCount) }
             let k = Int.random(in: 1...15, using: &random)
             let partial = try executor.execute(query)
-            let table = ResultTable(query: query, partial: partial, scales: ["age": 1, "thickness": 2, "year": 0], disclosure: DisclosureControl(k: k))
+            let table = ResultTable(query: query, partial: partial, scales: ["age_at_diagnosis": 1, "slice_thickness_mm": 2, "study_year": 0], disclosure: DisclosureControl(k: k))
             let subjectColumn = table.columns.firstIndex(of: "count_distinct_subject")!
             let aggregateColumns = query.groupBy.count..<table.columns.count
             for row in table.rows {

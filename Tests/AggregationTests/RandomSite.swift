@@ -1,23 +1,25 @@
 import Aggregation
 import Foundation
 import MeshCore
+import SyntheticData
 
-/// Random sites and random queries for the property tests: small vocabularies and ranges,
-/// so that filters hit and miss, cells are small and NULLs are common.
+/// Random sites and random queries for the property tests. Sites are synthetic centres of
+/// a random profile (`SyntheticData`), with the diagnosis blanked for one subject in six so
+/// that categorical NULLs occur beside the slice thicknesses projection images lack, and
+/// with some rows interleaved. Queries use small code lists and ranges, so that filters hit
+/// and miss and cells are small.
 struct RandomSite {
+    /// The reference schema with a nullable diagnosis.
     static let schema: Schema = {
-        try! Schema(
-            attributes: [
-                Attribute(name: "subject_id", type: .key, level: .subject),
-                Attribute(name: "sex", type: .categorical(vocabulary: ["M", "F", "O"]), level: .subject),
-                Attribute(name: "age", type: .numeric(unit: "years", scale: 1, minimum: 0, maximum: 120), level: .subject),
-                Attribute(name: "diagnosis", type: .categorical(vocabulary: ["C50", "C61", "C34", "C71"]), level: .subject, nullable: true),
-                Attribute(name: "modality", type: .categorical(vocabulary: ["CT", "MR", "PT", "US"]), level: .study),
-                Attribute(name: "thickness", type: .numeric(unit: "mm", scale: 2, minimum: 0, maximum: 10), level: .study, nullable: true),
-                Attribute(name: "year", type: .numeric(unit: nil, scale: 0, minimum: 2000, maximum: 2025), level: .study),
-            ]
-        )
+        let attributes = Schema.reference.attributes.map { attribute in
+            attribute.name == "diagnosis"
+                ? Attribute(name: attribute.name, type: attribute.type, level: attribute.level, nullable: true, coding: attribute.coding)
+                : attribute
+        }
+        return try! Schema(table: Schema.reference.table, attributes: attributes)
     }()
+
+    static let diagnosisColumn = schema.attributes.firstIndex { $0.name == "diagnosis" }!
 
     struct Row {
         var subject: String
@@ -26,27 +28,19 @@ struct RandomSite {
 
     let rows: [Row]
 
-    init(random: inout SeededRandom, subjects: Int, prefix: String = "s") {
+    /// A site of `subjects` subjects imitating `profile`, or a profile drawn from `random`.
+    init(random: inout SeededRandom, subjects: Int, profile: SiteProfile? = nil, prefix: String = "s") {
+        let profile = profile ?? SiteProfile.allCases[Int(random.next() % UInt64(SiteProfile.allCases.count))]
+        let site = SyntheticCases(profile: profile, subjects: subjects, seed: random.next())
         var rows: [Row] = []
-        for subject in 0..<subjects {
-            let sex = ["M", "F", "O"][Int.random(in: 0..<3, using: &random)]
-            let age = Int64.random(in: 0...1200, using: &random)
-            let diagnosis: ColumnarSnapshotBuilder.Value =
-                Int.random(in: 0..<6, using: &random) == 0 ? .null : .code(["C50", "C61", "C34", "C71"][Int.random(in: 0..<4, using: &random)])
-            for _ in 0..<Int.random(in: 1...4, using: &random) {
-                let thickness: ColumnarSnapshotBuilder.Value =
-                    Int.random(in: 0..<4, using: &random) == 0 ? .null : .number(Int64.random(in: 0...1000, using: &random))
-                rows.append(
-                    Row(
-                        subject: "\(prefix)\(subject)",
-                        values: [
-                            .null, .code(sex), .number(age), diagnosis,
-                            .code(["CT", "MR", "PT", "US"][Int.random(in: 0..<4, using: &random)]), thickness,
-                            .number(Int64.random(in: 2000...2025, using: &random)),
-                        ]
-                    )
-                )
+        var number = 0
+        site.forEachSubjectRows { _, studies in
+            let withoutDiagnosis = random.next() % 6 == 0
+            for var values in studies {
+                if withoutDiagnosis { values[Self.diagnosisColumn] = .null }
+                rows.append(Row(subject: "\(prefix)\(number)", values: values))
             }
+            number += 1
         }
         // Interleave some subjects' rows so the snapshot has to group them itself.
         if rows.count > 3 {
@@ -81,7 +75,7 @@ struct RandomSite {
 
     static func randomQuery(_ random: inout SeededRandom) -> Query {
         var aggregates: [Aggregate] = [.studyCount, .subjectCount]
-        for attribute in ["age", "thickness", "year"] where Int.random(in: 0..<3, using: &random) == 0 {
+        for attribute in ["age_at_diagnosis", "slice_thickness_mm", "study_year"] where Int.random(in: 0..<3, using: &random) == 0 {
             aggregates.append([Aggregate.mean(attribute), .variance(attribute), .standardDeviation(attribute)][Int.random(in: 0..<3, using: &random)])
         }
         aggregates.shuffle(using: &random)
@@ -90,9 +84,9 @@ struct RandomSite {
             groupBy.append(.attribute(attribute))
         }
         if Int.random(in: 0..<3, using: &random) == 0 {
-            let (attribute, scale, maximum) = [("age", 1, 120), ("thickness", 2, 10), ("year", 0, 2025)][Int.random(in: 0..<3, using: &random)]
-            let lower = attribute == "year" ? Decimal(Int.random(in: 1998...2010, using: &random)) : randomNumber(&random, scale: scale, maximum: maximum / 2)
-            let upper = lower + (attribute == "year" ? Decimal(Int.random(in: 1...20, using: &random)) : randomNumber(&random, scale: scale, maximum: maximum) + 1)
+            let (attribute, scale, maximum) = [("age_at_diagnosis", 1, 120), ("slice_thickness_mm", 2, 10), ("study_year", 0, 2025)][Int.random(in: 0..<3, using: &random)]
+            let lower = attribute == "study_year" ? Decimal(Int.random(in: 1998...2010, using: &random)) : randomNumber(&random, scale: scale, maximum: maximum / 2)
+            let upper = lower + (attribute == "study_year" ? Decimal(Int.random(in: 1...20, using: &random)) : randomNumber(&random, scale: scale, maximum: maximum) + 1)
             groupBy.insert(.bin(attribute, lower: lower, upper: upper, count: Int.random(in: 1...7, using: &random)), at: Int.random(in: 0...groupBy.count, using: &random))
         }
         let filter = Int.random(in: 0..<5, using: &random) == 0 ? nil : randomCondition(&random, depth: 0)
@@ -119,7 +113,7 @@ struct RandomSite {
             }
         }
         let categorical = [("sex", ["M", "F", "O", "X"]), ("diagnosis", ["C50", "C61", "C34", "C71", "C99"]), ("modality", ["CT", "MR", "PT", "US"])]
-        let numeric = [("age", 1, 120), ("thickness", 2, 10), ("year", 0, 2025)]
+        let numeric = [("age_at_diagnosis", 1, 120), ("slice_thickness_mm", 2, 10), ("study_year", 0, 2025)]
         if Int.random(in: 0..<2, using: &random) == 0 {
             let (name, codes) = categorical[Int.random(in: 0..<3, using: &random)]
             switch Int.random(in: 0..<4, using: &random) {
@@ -130,7 +124,7 @@ struct RandomSite {
         }
         let (name, scale, maximum) = numeric[Int.random(in: 0..<3, using: &random)]
         func number() -> Decimal {
-            name == "year" ? Decimal(Int.random(in: 1999...2026, using: &random)) : randomNumber(&random, scale: scale, maximum: maximum)
+            name == "study_year" ? Decimal(Int.random(in: 1999...2026, using: &random)) : randomNumber(&random, scale: scale, maximum: maximum)
         }
         switch Int.random(in: 0..<4, using: &random) {
         case 0, 1: return .comparison(name, ComparisonOperator.allCases.randomElement(using: &random)!, .number(number()))
@@ -139,7 +133,7 @@ struct RandomSite {
             let b = number()
             return .range(name, lower: .number(min(a, b)), upper: .number(max(a, b)), negated: Bool.random(using: &random))
         default:
-            return name == "thickness" ? .isNull(name, negated: Bool.random(using: &random)) : .membership(name, [.number(number()), .number(number())], negated: false)
+            return name == "slice_thickness_mm" ? .isNull(name, negated: Bool.random(using: &random)) : .membership(name, [.number(number()), .number(number())], negated: false)
         }
     }
 }

@@ -13,8 +13,9 @@ struct SQLiteOracle {
     init(site: RandomSite) throws {
         queue = try DatabaseQueue()
         try queue.write { db in
-            try db.execute(sql: "CREATE TABLE cases (subject_id TEXT, sex TEXT, age INTEGER, diagnosis TEXT, modality TEXT, thickness INTEGER, year INTEGER)")
-            let insert = try db.makeStatement(sql: "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?)")
+            let columns = schema.attributes.map { "\($0.name) \($0.isNumeric ? "INTEGER" : "TEXT")" }
+            try db.execute(sql: "CREATE TABLE cases (\(columns.joined(separator: ", ")))")
+            let insert = try db.makeStatement(sql: "INSERT INTO cases VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))")
             for row in site.rows {
                 var arguments: [(any DatabaseValueConvertible)?] = [row.subject]
                 for value in row.values.dropFirst() {

@@ -1,6 +1,6 @@
 import Foundation
 import MeshCore
-@testable import MeshNode
+@testable import SyntheticData
 import TestSupport
 import Testing
 
@@ -10,7 +10,7 @@ import Testing
     /// The generated CSV, collected in chunks of `chunkBytes`.
     static func csv(_ profile: SiteProfile, subjects: Int, seed: UInt64, chunkBytes: Int = 1 << 16) -> String {
         var bytes: [UInt8] = []
-        SyntheticSite(profile: profile, subjects: subjects, seed: seed).writeCSV(chunkBytes: chunkBytes) { bytes += $0 }
+        SyntheticCases(profile: profile, subjects: subjects, seed: seed).writeCSV(chunkBytes: chunkBytes) { bytes += $0 }
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -73,12 +73,12 @@ import Testing
     @Test func everyCodeTheGeneratorKnowsIsInTheReferenceVocabulary() {
         let schema = Schema.reference
         func vocabulary(_ name: String) -> Set<String> { Set(schema.attribute(named: name)!.vocabulary) }
-        #expect(Set(SyntheticSite.Sex.allCases.map(\.rawValue)) == vocabulary("sex"))
-        #expect(Set(SyntheticSite.Diagnosis.allCases.map(\.rawValue)) == vocabulary("diagnosis"))
-        #expect(Set(SyntheticSite.Stage.allCases.map(\.rawValue)) == vocabulary("tumour_stage"))
-        #expect(Set(SyntheticSite.Modality.allCases.map(\.rawValue)) == vocabulary("modality"))
-        #expect(Set(SyntheticSite.BodyPart.allCases.map(\.rawValue)) == vocabulary("body_part"))
-        #expect(Set(SyntheticSite.Manufacturer.allCases.map(\.rawValue)) == vocabulary("manufacturer"))
+        #expect(Set(SyntheticCases.Sex.allCases.map(\.rawValue)) == vocabulary("sex"))
+        #expect(Set(SyntheticCases.Diagnosis.allCases.map(\.rawValue)) == vocabulary("diagnosis"))
+        #expect(Set(SyntheticCases.Stage.allCases.map(\.rawValue)) == vocabulary("tumour_stage"))
+        #expect(Set(SyntheticCases.Modality.allCases.map(\.rawValue)) == vocabulary("modality"))
+        #expect(Set(SyntheticCases.BodyPart.allCases.map(\.rawValue)) == vocabulary("body_part"))
+        #expect(Set(SyntheticCases.Manufacturer.allCases.map(\.rawValue)) == vocabulary("manufacturer"))
     }
 
     @Test(arguments: SiteProfile.allCases)
@@ -86,7 +86,7 @@ import Testing
         let schema = Schema.reference
         let table = Self.table(profile, subjects: 800)
         #expect(table.header == schema.attributes.map(\.name))
-        #expect(table.header.joined(separator: ",") == SyntheticSite.csvHeader)
+        #expect(table.header.joined(separator: ",") == SyntheticCases.csvHeader)
         #expect(!table.rows.isEmpty)
         for row in table.rows {
             for attribute in schema.attributes {
@@ -149,6 +149,38 @@ import Testing
         #expect(average >= 2.5 && average <= 6, "\(average) studies per subject")
         let years = Set(table.rows.map { Int($0["study_year"]!)! })
         #expect(years.min()! <= 2012 && years.max()! == 2025, "\(years.sorted())")
+    }
+
+    /// The rows a node's executor gets are the CSV's rows: the same codes, the numbers at
+    /// the schema's scale, NULL where the CSV field is empty.
+    @Test(arguments: SiteProfile.allCases)
+    func schemaRowsAndSnapshotHoldWhatTheCSVHolds(_ profile: SiteProfile) throws {
+        let schema = Schema.reference
+        let site = SyntheticCases(profile: profile, subjects: 300, seed: 11)
+        let csvRows = Self.table(profile, subjects: 300, seed: 11).rows
+        var index = 0
+        let summary = try site.forEachSubjectRows { pseudonym, rows in
+            for row in rows {
+                guard index < csvRows.count else { return }
+                let fields = csvRows[index]
+                index += 1
+                #expect(fields["subject_id"] == pseudonym)
+                for (attribute, value) in zip(schema.attributes, row) where attribute.type != .key {
+                    let field = fields[attribute.name]!
+                    switch value {
+                    case .null: #expect(field.isEmpty, "\(attribute.name): '\(field)' is NULL in the row")
+                    case .code(let code): #expect(field == code, "\(attribute.name)")
+                    case .number(let number):
+                        let decimal = try #require(Decimal(string: field, locale: Locale(identifier: "en_US_POSIX")))
+                        #expect(decimal == Decimal(number) / pow(10, attribute.scale), "\(attribute.name): \(field) vs \(number)")
+                    }
+                }
+            }
+        }
+        #expect(index == csvRows.count && summary.studies == csvRows.count)
+        let snapshot = site.snapshot()
+        #expect(snapshot.rowCount == csvRows.count)
+        #expect(snapshot.subjectCount == 300)
     }
 
     // MARK: Realism
@@ -257,7 +289,7 @@ import Testing
     }
 
     @Test func numbersUseAtMostTheirScaleAndNoTrailingZeros() {
-        var buffer = SyntheticSite.CSVBuffer(capacity: 64)
+        var buffer = SyntheticCases.CSVBuffer(capacity: 64)
         for (value, scale) in [(125, 2), (500, 2), (50, 2), (634, 1), (630, 1), (0, 1), (7, 1), (2025, 0)] {
             buffer.appendFixedPoint(value, scale: scale)
             buffer.separator()

@@ -2,6 +2,7 @@ import Aggregation
 import Foundation
 import MeshCore
 import QueryPlanner
+import SyntheticData
 
 /// What the noise costs researchers (docs/PRIVACY.md, "Utility"): federations of synthetic
 /// sites queried through the real executor, cell keys and release, each noisy value
@@ -44,7 +45,9 @@ public enum UtilityStudy {
         let snapshots = (0..<siteCount).map { index in
             var secret = [UInt8](repeating: 0, count: RecordKeyer.secretByteCount)
             for i in secret.indices { secret[i] = UInt8.random(in: 0...255, using: &random) }
-            return SyntheticRows.snapshot(site: index, subjects: subjectsPerSite, schema: schema, keyer: RecordKeyer(secret: secret), random: &random)
+            // General hospitals, so that every site holds most cells and noise added per site
+            // adds up over all of them, as the comparison supposes.
+            return SyntheticCases(profile: .general, subjects: subjectsPerSite, seed: random.next()).snapshot(keyer: RecordKeyer(secret: secret))
         }
         let vocabulary = QueryVocabulary(schema: schema)
         var countErrors: [Double] = []
