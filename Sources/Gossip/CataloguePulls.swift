@@ -75,6 +75,11 @@ public struct CataloguePulls: Sendable {
         return Request(peer: peer, owners: owners.sorted())
     }
 
+    /// When the earliest unmet want is due to be pulled again (nil: nothing wanted).
+    public var nextDue: Duration? {
+        wanted.values.map { $0.lastAttempt + retryAfter }.min()
+    }
+
     /// `owner`'s catalogue at `version` is now held: a want for it or an older one is met.
     public mutating func accepted(owner: NodeID, version: UInt64) {
         if let want = wanted[owner], want.version <= version { wanted[owner] = nil }

@@ -60,7 +60,7 @@ extension Simulator {
             }
             if forgery != .replay { forgedKeys.insert(memo.cachedKey(signed)) }
             injectedOffers += 1
-            let outcome = offer(signed, to: receiver)
+            let outcome = offer(signed, to: receiver, via: nodes[owner].id)
             switch outcome {
             case .accepted(let node, let version, _):
                 recordViolation("node \(receiver) accepted a \(forgery.rawValue) catalogue of \(node) version \(version)")

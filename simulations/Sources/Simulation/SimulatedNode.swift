@@ -3,15 +3,16 @@ import Foundation
 import Gossip
 import MeshCore
 
-/// One node of a simulated mesh: the real membership core and catalogue store, its own
-/// signed catalogue, and the bookkeeping the simulated shell needs (what the real shells
-/// keep in their actors).
+/// One node of a simulated mesh: the real membership core and catalogue dissemination
+/// core, its own signing key, and what the simulated shell keeps (what the real shells keep
+/// in their actors).
 public struct SimulatedNode {
     public let index: Int
     public let id: NodeID
     public let address: String
     public var swim: SWIMInstance
-    public var store: CatalogueStore
+    /// The node's catalogue dissemination (the real `CatalogueShell` drives the same core).
+    public internal(set) var catalogues: CatalogueDissemination
     public let signer: CatalogueSigner
     /// The node's long-term X25519 key of secure aggregation (`aggregation.key` on a real
     /// node); its catalogue publishes the public half. It survives crashes.
@@ -22,48 +23,37 @@ public struct SimulatedNode {
     public var started = false
     /// Which process of the node runs: raised at each restart.
     public internal(set) var generation = 0
-    /// This node's newest catalogue, as published.
-    public var ownCatalogue: Catalogue?
     /// Members this node believes alive, from its membership events (the shell's `livePeers`).
     public var live = LiveSet()
-    /// Catalogues held, and an order-independent fingerprint of (node, version) over them:
-    /// two nodes with equal fingerprints hold the same versions, so a digest exchange
-    /// between them pulls nothing.
-    public var heldCount = 0
-    public var fingerprint: UInt64 = 0
-    /// The digest as last encoded, reset whenever the store changes.
-    var digestCache: (entries: [CatalogueDigestEntry], encodedBytes: Int)?
-    /// What to pull from whom, as the real shell keeps it.
-    var pulls: CataloguePulls
-    /// Whether a retry check of `pulls` is scheduled.
-    var pullRetryScheduled = false
-    /// The shell's own random source (choice of anti-entropy peer).
-    var random: SeededRandom
+    /// The encoded size of the digest at the core's `changeCount` it was measured at.
+    var digestBytes: (changeCount: Int, bytes: Int)?
+    /// When the core's next housekeeping wake is scheduled, if one is.
+    var wakeScheduledAt: Duration?
 
     init(
-        index: Int, id: NodeID, swim: SWIMInstance, store: CatalogueStore, signer: CatalogueSigner, aggregationKey: Curve25519.KeyAgreement.PrivateKey, seed: UInt64,
-        pulls: CataloguePulls
+        index: Int, id: NodeID, swim: SWIMInstance, catalogues: CatalogueDissemination, signer: CatalogueSigner,
+        aggregationKey: Curve25519.KeyAgreement.PrivateKey
     ) {
-        self.pulls = pulls
+        self.catalogues = catalogues
         self.aggregationKey = aggregationKey
         self.index = index
         self.id = id
         self.address = swim.localAddress
         self.swim = swim
-        self.store = store
         self.signer = signer
-        self.random = SeededRandom(seed: seed)
     }
+
+    /// The catalogues this node holds.
+    public var store: CatalogueStore { catalogues.store }
+    /// This node's newest catalogue, as published.
+    public var ownCatalogue: Catalogue? { catalogues.own }
+    /// Catalogues held, one per owner.
+    public var heldCount: Int { catalogues.heldCount }
+    /// An order-independent hash of the versions held: equal on two nodes holding the same.
+    public var fingerprint: UInt64 { catalogues.fingerprint }
 
     /// The version of `node`'s catalogue this node holds, if any.
     public func heldVersion(of node: NodeID) -> UInt64? {
         store.catalogue(of: node)?.catalogue.version
-    }
-
-    static func fingerprintTerm(node: Int, version: UInt64) -> UInt64 {
-        var z = (UInt64(node) << 32) ^ version &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

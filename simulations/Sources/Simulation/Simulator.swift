@@ -7,11 +7,9 @@ import MeshCore
 public struct SimulationSettings: Sendable {
     /// The membership core's settings, as on a real node.
     public var swim = SWIMSettings()
-    /// How often each node sends its catalogue digest to one random live member
-    /// (the real node's `CatalogueShell.antiEntropyInterval`).
-    public var antiEntropyInterval: Duration = .seconds(10)
-    /// What to pull from whom and when to retry (the real node's settings).
-    public var pulls = CataloguePulls()
+    /// The catalogue dissemination core's settings (anti-entropy interval, pull retries), as
+    /// on a real node.
+    public var catalogues = CatalogueDissemination.Settings()
     public var profile: LinkProfile = .lan
     /// Minimum cell size k every simulated site publishes.
     public var minimumCellSize = 5
@@ -21,10 +19,11 @@ public struct SimulationSettings: Sendable {
 
 /// Runs a whole mesh in one process on a virtual clock.
 ///
-/// Each node is the real ``SWIMInstance`` and ``CatalogueStore``; this type is their shell:
-/// it carries out their actions, delivers messages through the ``NetworkModel`` after
-/// encoding them with their real protobuf encoding (to count bytes honestly), and runs the
-/// catalogue anti-entropy the node runtime runs. One ``SeededRandom`` made from the seed
+/// Each node is the real ``SWIMInstance`` and ``CatalogueDissemination``, the cores a real
+/// node's shells drive; this type is their shell: it carries out their actions, delivers
+/// messages through the ``NetworkModel`` after measuring them with their real protobuf
+/// encoding (to count bytes honestly), and wakes each core when it asks to be woken. No
+/// protocol rule lives here. One ``SeededRandom`` made from the seed
 /// draws every delay, loss and fault, and seeds every node's own random source, so a seed
 /// replays a run exactly (the event log digest shows it).
 public final class Simulator {
@@ -33,11 +32,12 @@ public final class Simulator {
         /// was set, so timers of a process that crashed never reach its restarted successor.
         case timer(Int, generation: Int, SWIMTimer)
         case membership(from: Int, to: Int, SWIMMessage)
-        case antiEntropyRound(Int, generation: Int)
-        /// Check `node`'s unmet catalogue wants and pull them again (the real shell does it
-        /// in its housekeeping round).
-        case pullRetry(Int, generation: Int)
-        case digest(from: Int, to: Int, entries: [CatalogueDigestEntry], fingerprint: UInt64, wantsDigest: Bool)
+        /// The housekeeping wake `node`'s catalogue core asked for (anti-entropy, pull retries,
+        /// expiry), as the real shell's housekeeping round.
+        case catalogueWake(Int, generation: Int)
+        /// A catalogue digest; `fingerprint` is the sender's, which lets equal stores skip
+        /// comparing entry by entry (``CatalogueDissemination/receiveDigest(_:from:now:peerFingerprint:)``).
+        case digest(from: Int, to: Int, CatalogueDissemination.Digest, fingerprint: UInt64)
         case pull(from: Int, to: Int, nodes: [NodeID], kind: TrafficCounter.Kind)
         case bundle(from: Int, to: Int, [SignedCatalogue])
         case fault(Fault)
@@ -104,12 +104,10 @@ public final class Simulator {
             indexOf[id] = index
             indexAt[address] = index
             let swim = SWIMInstance(localNode: id, localAddress: address, settings: settings.swim, seed: random.next(), now: .zero)
-            let store = CatalogueStore(verifier: federation.verifier())
+            let catalogues = CatalogueDissemination(verifier: federation.verifier(), settings: settings.catalogues, seed: random.next())
             let signer = try CatalogueSigner(credential: federation.credentials[index])
             let aggregationKey = try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: (0..<4).flatMap { _ in withUnsafeBytes(of: keyRandom.next().littleEndian, Array.init) })
-            nodes.append(
-                SimulatedNode(
-                    index: index, id: id, swim: swim, store: store, signer: signer, aggregationKey: aggregationKey, seed: random.next(), pulls: settings.pulls))
+            nodes.append(SimulatedNode(index: index, id: id, swim: swim, catalogues: catalogues, signer: signer, aggregationKey: aggregationKey))
         }
         self.nodes = nodes
         self.indexOf = indexOf
@@ -127,12 +125,12 @@ public final class Simulator {
     public func start(_ node: Int, seeds: [Int]) throws {
         precondition(!nodes[node].started, "node \(node) started twice")
         nodes[node].started = true
+        nodes[node].catalogues.start(now: now)
         try publish(node)
         log.append(now, "start node=\(node) seeds=\(seeds)")
         let actions = nodes[node].swim.join(seeds: seeds.map { SimulatedFederation.address($0) }, now: now)
         perform(actions, of: node)
-        let phase = Int64(random.unitInterval() * Double(settings.antiEntropyInterval.nanosecondsCount))
-        queue.schedule(.antiEntropyRound(node, generation: nodes[node].generation), at: now + .nanoseconds(phase))
+        scheduleWake(node)
     }
 
     /// Restarts a crashed `node` as a new process: a fresh membership core and an empty
@@ -144,19 +142,15 @@ public final class Simulator {
         nodes[node].generation += 1
         nodes[node].isUp = true
         nodes[node].swim = SWIMInstance(localNode: nodes[node].id, localAddress: nodes[node].address, settings: settings.swim, seed: random.next(), now: now)
-        nodes[node].store = CatalogueStore(verifier: federation.verifier())
+        nodes[node].catalogues.restart(verifier: federation.verifier(), now: now)
         nodes[node].live = LiveSet()
-        nodes[node].heldCount = 0
-        nodes[node].fingerprint = 0
-        nodes[node].digestCache = nil
-        nodes[node].pulls.reset()
-        nodes[node].pullRetryScheduled = false
+        nodes[node].digestBytes = nil
+        nodes[node].wakeScheduledAt = nil
         log.append(now, "restart node=\(node) generation=\(nodes[node].generation)")
         try publish(node)
         let actions = nodes[node].swim.join(seeds: seeds.filter { $0 != node }.map { SimulatedFederation.address($0) }, now: now)
         perform(actions, of: node)
-        let phase = Int64(random.unitInterval() * Double(settings.antiEntropyInterval.nanosecondsCount))
-        queue.schedule(.antiEntropyRound(node, generation: nodes[node].generation), at: now + .nanoseconds(phase))
+        scheduleWake(node)
     }
 
     /// Runs `body` when an answer of the transport at `from` to `to` arrives, such as a
@@ -179,21 +173,24 @@ public final class Simulator {
         send(kind, from: sender, to: receiver, bytes: bytes) { .deferred(delivered) }
     }
 
-    /// Builds, signs and holds a new version of `node`'s catalogue, as `republish()` does.
+    /// Builds, signs and holds a new version of `node`'s catalogue, as the real shell's
+    /// `republish()` does. The version counter survives crashes (a real node uses the signing
+    /// time), so a restarted node's version is above every one it published before.
     public func publish(_ node: Int) throws {
         let date = SimulatedFederation.date(now)
-        let version = CatalogueStore.nextVersion(after: nodes[node].ownCatalogue)
+        let version = nodes[node].catalogues.nextOwnVersion(floor: (published[node]?.keys.max() ?? 0) + 1)
         let catalogue = try SyntheticSite.catalogue(
             node: nodes[node].id, index: node, version: version, now: date, minimumCellSize: settings.minimumCellSize, summary: siteSummaries[node],
             aggregationPublicKey: Array(nodes[node].aggregationKey.publicKey.rawRepresentation))
         let signed = try nodes[node].signer.sign(catalogue)
         published[node, default: [:]][version] = signed
-        switch offer(signed, to: node) {
-        case .accepted:
-            nodes[node].ownCatalogue = catalogue
+        let memo = self.memo
+        do {
+            let actions = try nodes[node].catalogues.publish(signed, date: date) { (signed) throws(CatalogueRejection) in try memo.verify(signed, now: date) }
             log.append(now, "publish node=\(node) version=\(version)")
-        case .rejected(let rejection):
-            violations.append("node \(node) refused its own catalogue version \(version): \(rejection)")
+            perform(actions, of: node, kind: .cataloguePull)
+        } catch {
+            violations.append("node \(node) refused its own catalogue version \(version): \(error)")
         }
     }
 
@@ -241,39 +238,31 @@ public final class Simulator {
             guard nodes[receiver].isUp else { return }
             let actions = nodes[receiver].swim.onMessage(message, from: nodes[sender].id, now: now)
             perform(actions, of: receiver)
-        case .pullRetry(let node, let generation):
-            guard nodes[node].isUp, nodes[node].generation == generation else { return }
-            nodes[node].pullRetryScheduled = false
-            let now = self.now
-            let requests = withPulls(of: node) { pulls, held in pulls.due(now: now, held: held) }
-            for request in requests { sendPull(request, by: node, kind: .cataloguePull) }
-            schedulePullRetry(node)
-        case .antiEntropyRound(let node, let generation):
-            guard nodes[node].isUp, nodes[node].generation == generation else { return }
-            antiEntropyRound(node)
-            queue.schedule(.antiEntropyRound(node, generation: generation), at: now + settings.antiEntropyInterval)
-        case .digest(let sender, let receiver, let entries, let fingerprint, let wantsDigest):
+        case .catalogueWake(let node, let generation):
+            guard nodes[node].isUp, nodes[node].generation == generation, nodes[node].wakeScheduledAt == now else { return }
+            nodes[node].wakeScheduledAt = nil
+            let live = nodes[node].live.elements.map { nodes[$0].id }
+            let actions = nodes[node].catalogues.tick(now: now, date: SimulatedFederation.date(now), liveMembers: live)
+            perform(actions, of: node, kind: .cataloguePull)
+            scheduleWake(node)
+        case .digest(let sender, let receiver, let digest, let fingerprint):
             guard nodes[receiver].isUp else { return }
-            if wantsDigest { sendDigest(from: receiver, to: sender, wantsDigest: false) }
-            guard fingerprint != nodes[receiver].fingerprint else { return }
-            pullNewer(entries, by: receiver, from: sender, kind: .antiEntropy)
+            let actions = nodes[receiver].catalogues.receiveDigest(digest, from: nodes[sender].id, now: now, peerFingerprint: fingerprint)
+            perform(actions, of: receiver, kind: .antiEntropy)
         case .pull(let requester, let holder, let wanted, let kind):
             guard nodes[holder].isUp else { return }
-            let catalogues = wanted.compactMap { nodes[holder].store.catalogue(of: $0)?.signed }
+            let catalogues = nodes[holder].catalogues.answerPull(owners: wanted)
             send(kind, from: holder, to: requester, bytes: bundleSize(catalogues)) {
                 .bundle(from: holder, to: requester, catalogues)
             }
         case .bundle(let sender, let receiver, let catalogues):
             guard nodes[receiver].isUp else { return }
-            for signed in catalogues {
-                if case .rejected(let rejection) = offer(signed, to: receiver) {
-                    if rejection.reason == .staleVersion {
-                        staleRejections += 1
-                    } else {
-                        log.append(now, "reject node=\(receiver) via=\(sender) reason=\(rejection.reason.rawValue)")
-                    }
-                }
+            let date = SimulatedFederation.date(now)
+            let memo = self.memo
+            let actions = nodes[receiver].catalogues.receiveBundle(catalogues, from: nodes[sender].id, date: date) { (signed) throws(CatalogueRejection) in
+                try memo.verify(signed, now: date)
             }
+            perform(actions, of: receiver, kind: .cataloguePull)
         case .fault(let fault):
             apply(fault)
         case .deferred(let body):
@@ -281,64 +270,72 @@ public final class Simulator {
         }
     }
 
-    private func antiEntropyRound(_ node: Int) {
-        let date = SimulatedFederation.date(now)
-        for expired in nodes[node].store.expire(now: date) {
-            log.append(now, "expire node=\(node) owner=\(expired)")
-            refreshBookkeeping(node)
+    /// Schedules `node`'s next housekeeping wake when its core wants one earlier than the one
+    /// already scheduled (a later scheduled wake finds `wakeScheduledAt` moved and does nothing).
+    private func scheduleWake(_ node: Int) {
+        guard let wanted = nodes[node].catalogues.nextWake else { return }
+        // The agenda keeps whole nanoseconds; the wake is recognised by the instant it pops at.
+        let at = Duration.nanoseconds(max(wanted, now).nanosecondsCount)
+        if let scheduled = nodes[node].wakeScheduledAt, scheduled <= at { return }
+        nodes[node].wakeScheduledAt = at
+        queue.schedule(.catalogueWake(node, generation: nodes[node].generation), at: at)
+    }
+
+    /// The encoded size of `digest` as `node` sends it: the entries' encoding is measured once
+    /// per change of what the node holds; `wants_digest` adds its two bytes, a revocation
+    /// version its tag and varint.
+    private func digestSize(_ digest: CatalogueDissemination.Digest, of node: Int) -> Int {
+        let changeCount = nodes[node].catalogues.changeCount
+        let entries: Int
+        if let cached = nodes[node].digestBytes, cached.changeCount == changeCount {
+            entries = cached.bytes
+        } else {
+            entries = ((try? CatalogueDigestEntry.wire(digest.entries).serializedBytes() as [UInt8])?.count) ?? 0
+            nodes[node].digestBytes = (changeCount, entries)
         }
-        guard let peer = nodes[node].live.randomElement(using: &nodes[node].random) else { return }
-        sendDigest(from: node, to: peer, wantsDigest: false)
+        return entries + (digest.wantsDigest ? 2 : 0) + (digest.revocationVersion > 0 ? 1 + Self.varintLength(Int(digest.revocationVersion)) : 0)
     }
 
-    private func sendDigest(from node: Int, to peer: Int, wantsDigest: Bool) {
-        let (entries, bytes) = digest(of: node)
-        let fingerprint = nodes[node].fingerprint
-        send(.antiEntropy, from: node, to: peer, bytes: bytes + (wantsDigest ? 2 : 0)) {
-            .digest(from: node, to: peer, entries: entries, fingerprint: fingerprint, wantsDigest: wantsDigest)
+    /// Carries out what `node`'s catalogue core asked for; pulls and digests are counted as
+    /// `kind` traffic (news-driven pulls as catalogue pulls, digest-driven ones as anti-entropy).
+    func perform(_ actions: [CatalogueDissemination.Action], of node: Int, kind: TrafficCounter.Kind) {
+        for action in actions {
+            switch action {
+            case .sendDigest(let digest, let peer):
+                guard let receiver = indexOf[peer] else { continue }
+                let fingerprint = nodes[node].fingerprint
+                send(.antiEntropy, from: node, to: receiver, bytes: digestSize(digest, of: node)) {
+                    .digest(from: node, to: receiver, digest, fingerprint: fingerprint)
+                }
+            case .pull(let request):
+                guard let holder = indexOf[request.peer] else { continue }
+                let wire = CatalogueDigestEntry.wire(request.owners.map { CatalogueDigestEntry(nodeID: $0, version: 0) })
+                send(kind, from: node, to: holder, bytes: ((try? wire.serializedBytes() as [UInt8])?.count) ?? 0) {
+                    .pull(from: node, to: holder, nodes: request.owners, kind: kind)
+                }
+            case .sendRevocations(let list, let peers):
+                // The simulated federation's CA issues no revocation list, so no core ever
+                // holds one to send; a list here means a core invented one.
+                violations.append("node \(node) sent a revocation list to \(peers.count) peers, but none was issued")
+            case .announce(let entries):
+                for entry in entries { nodes[node].swim.announceCatalogue(entry) }
+            case .accepted(let signed, let owner, let version, let replaced, _):
+                checkAccepted(signed, owner: owner, version: version, replaced: replaced, holder: node)
+                log.append(now, "accept node=\(node) owner=\(indexOf[owner] ?? -1) version=\(version)")
+                onCatalogueAccepted?(now, node, owner, version)
+            case .rejected(let rejection, let via):
+                if rejection.reason == .staleVersion {
+                    staleRejections += 1
+                } else {
+                    log.append(now, "reject node=\(node) via=\(via.flatMap { indexOf[$0] } ?? node) reason=\(rejection.reason.rawValue)")
+                }
+            case .expired(let owner):
+                log.append(now, "expire node=\(node) owner=\(owner)")
+            case .adoptedRevocations(let version, let dropped):
+                log.append(now, "revocations node=\(node) version=\(version) dropped=\(dropped.count)")
+            }
         }
-    }
-
-    /// What the real shell's `pullNewer` does: `node` heard from `holder` which versions it
-    /// holds; ``CataloguePulls`` says what to pull from it now.
-    private func pullNewer(_ entries: [CatalogueDigestEntry], by node: Int, from holder: Int, kind: TrafficCounter.Kind) {
-        let (announcer, now) = (nodes[holder].id, self.now)
-        let request = withPulls(of: node) { pulls, held in pulls.heard(entries, from: announcer, now: now, held: held) }
-        guard let request else { return }
-        sendPull(request, by: node, kind: kind)
-        schedulePullRetry(node)
-    }
-
-    /// Runs `body` on `node`'s pull state with the versions its store holds (the state is
-    /// taken out of the node for the call, so the store can be read meanwhile).
-    private func withPulls<Result>(of node: Int, _ body: (inout CataloguePulls, (NodeID) -> UInt64?) -> Result) -> Result {
-        var pulls = nodes[node].pulls
-        let store = nodes[node].store
-        let result = body(&pulls) { store.catalogue(of: $0)?.catalogue.version }
-        nodes[node].pulls = pulls
-        return result
-    }
-
-    private func sendPull(_ request: CataloguePulls.Request, by node: Int, kind: TrafficCounter.Kind) {
-        guard let holder = indexOf[request.peer] else { return }
-        let wire = CatalogueDigestEntry.wire(request.owners.map { CatalogueDigestEntry(nodeID: $0, version: 0) })
-        send(kind, from: node, to: holder, bytes: ((try? wire.serializedBytes() as [UInt8])?.count) ?? 0) {
-            .pull(from: node, to: holder, nodes: request.owners, kind: kind)
-        }
-    }
-
-    private func schedulePullRetry(_ node: Int) {
-        guard !nodes[node].pullRetryScheduled, nodes[node].pulls.wantedCount > 0 else { return }
-        nodes[node].pullRetryScheduled = true
-        queue.schedule(.pullRetry(node, generation: nodes[node].generation), at: now + nodes[node].pulls.retryAfter)
-    }
-
-    private func digest(of node: Int) -> ([CatalogueDigestEntry], Int) {
-        if let cached = nodes[node].digestCache { return (cached.entries, cached.encodedBytes) }
-        let entries = nodes[node].store.digest()
-        let bytes = ((try? CatalogueDigestEntry.wire(entries).serializedBytes() as [UInt8])?.count) ?? 0
-        nodes[node].digestCache = (entries, bytes)
-        return (entries, bytes)
+        scheduleWake(node)
     }
 
     /// The exact size of a `CatalogueBundle` message holding `catalogues`: each is a
@@ -370,31 +367,21 @@ public final class Simulator {
         return length
     }
 
-    /// Offers a signed catalogue to `node`'s store and checks the safety rules on the outcome.
+    /// Offers a signed catalogue to `node` as if `peer` had sent it in a pull's answer, and
+    /// returns what the store did (the safety rules are checked on the outcome).
     @discardableResult
-    func offer(_ signed: SignedCatalogue, to node: Int) -> CatalogueStore.OfferOutcome {
+    func offer(_ signed: SignedCatalogue, to node: Int, via peer: NodeID) -> CatalogueStore.OfferOutcome {
         let date = SimulatedFederation.date(now)
         let memo = self.memo
-        let outcome = nodes[node].store.offer(signed, now: date) { (signed) throws(CatalogueRejection) in
+        let actions = nodes[node].catalogues.receiveBundle([signed], from: peer, date: date) { (signed) throws(CatalogueRejection) in
             try memo.verify(signed, now: date)
         }
-        if case .accepted(let owner, let version, let replaced) = outcome {
-            checkAccepted(signed, owner: owner, version: version, replaced: replaced, holder: node)
-            let ownerIndex = indexOf[owner] ?? -1
-            if let replaced {
-                nodes[node].fingerprint &-= SimulatedNode.fingerprintTerm(node: ownerIndex, version: replaced)
-            } else {
-                nodes[node].heldCount += 1
-            }
-            nodes[node].fingerprint &+= SimulatedNode.fingerprintTerm(node: ownerIndex, version: version)
-            nodes[node].digestCache = nil
-            nodes[node].pulls.accepted(owner: owner, version: version)
-            // As the real shell does: announce every version accepted, so it spreads on.
-            nodes[node].swim.announceCatalogue(CatalogueDigestEntry(nodeID: owner, version: version))
-            log.append(now, "accept node=\(node) owner=\(ownerIndex) version=\(version)")
-            onCatalogueAccepted?(now, node, owner, version)
+        perform(actions, of: node, kind: .cataloguePull)
+        switch actions.first {
+        case .accepted(_, let owner, let version, let replaced, _)?: return .accepted(node: owner, version: version, replacedVersion: replaced)
+        case .rejected(let rejection, _)?: return .rejected(rejection)
+        default: preconditionFailure("an offer answers with its outcome first")
         }
-        return outcome
     }
 
     private func checkAccepted(_ signed: SignedCatalogue, owner: NodeID, version: UInt64, replaced: UInt64?, holder: Int) {
@@ -413,17 +400,6 @@ public final class Simulator {
         }
     }
 
-    /// Recomputes the held count and fingerprint of `node` from its store (after drops).
-    private func refreshBookkeeping(_ node: Int) {
-        var fingerprint: UInt64 = 0
-        for entry in nodes[node].store.digest() {
-            fingerprint &+= SimulatedNode.fingerprintTerm(node: indexOf[entry.nodeID] ?? -1, version: entry.version)
-        }
-        nodes[node].fingerprint = fingerprint
-        nodes[node].heldCount = nodes[node].store.catalogues.count
-        nodes[node].digestCache = nil
-    }
-
     // MARK: - Carrying out the core's actions
 
     func perform(_ actions: [SWIMAction], of node: Int) {
@@ -438,7 +414,9 @@ public final class Simulator {
                 case .address(let address): receiver = indexAt[address]
                 }
                 guard let receiver else { continue }
-                let bytes = (try? message.serializedBytes().count) ?? 0
+                // The exact length of the protobuf encoding, computed without encoding (a test
+                // keeps `encodedSize` equal to `serializedBytes().count`).
+                let bytes = message.encodedSize
                 let kind: TrafficCounter.Kind =
                     switch message {
                     case .pushPull: .antiEntropy
@@ -448,12 +426,11 @@ public final class Simulator {
                 send(kind, from: node, to: receiver, bytes: bytes) { .membership(from: node, to: receiver, message) }
             case .event(let event):
                 record(event, observer: node)
-                if case .joinCompleted(let via) = event, let seed = indexOf[via] {
-                    sendDigest(from: node, to: seed, wantsDigest: true)
+                if case .joinCompleted(let via) = event {
+                    perform(nodes[node].catalogues.joined(via: via), of: node, kind: .antiEntropy)
                 }
             case .catalogueNews(let news, let sender):
-                guard let announcer = indexOf[sender] else { continue }
-                pullNewer(news, by: node, from: announcer, kind: .cataloguePull)
+                perform(nodes[node].catalogues.receiveNews(news, from: sender, now: now), of: node, kind: .cataloguePull)
             }
         }
     }
