@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MeshCore
 
 /// `meshnode audit`: shows a site admin (or the site's data protection officer) every query
 /// plan the node answered, refused or failed, and every researcher submission it released or
@@ -105,8 +106,11 @@ struct AuditCommand: ParsableCommand {
     /// The time `text` names: an ISO 8601 date-time, a date (midnight UTC), or `now` minus a
     /// duration such as `15m`; thrown as a usage error naming the value otherwise.
     static func since(parsing text: String, now: Date) throws(ValidationError) -> Date {
-        if let milliseconds = AuditRecord.milliseconds(parsing: text) {
-            return AuditRecord.date(milliseconds: milliseconds)
+        let notADate: ISO8601TimeError
+        do {
+            return try ISO8601Time.date(parsing: text)
+        } catch {
+            notADate = error
         }
         if let match = text.wholeMatch(of: #/([0-9]{1,9})([smhd])/#), let count = Double(match.1) {
             let unitSeconds: Double =
@@ -117,6 +121,10 @@ struct AuditCommand: ParsableCommand {
                 default: 86_400
                 }
             return now.addingTimeInterval(-count * unitSeconds)
+        }
+        // Text that starts like a date is told what is wrong with it as a date.
+        if text.prefixMatch(of: #/[0-9]{4}-/#) != nil {
+            throw ValidationError("--since \(notADate); \(sinceForms)")
         }
         throw ValidationError("--since '\(text)' is not a time; \(sinceForms)")
     }
@@ -135,13 +143,13 @@ struct AuditCommand: ParsableCommand {
     /// Aligned columns, one line per record, the query last because it is the longest.
     static func table(_ records: [AuditRecord], since: Date?) -> String {
         guard !records.isEmpty else {
-            let window = since.map { " since " + AuditRecord.timeText(milliseconds: AuditRecord.milliseconds($0)) } ?? ""
+            let window = since.map { " since " + ISO8601Time.text($0) } ?? ""
             return "no audit records\(window)\n"
         }
         let header = ["time", "kind", "query id", "researcher", "origin", "outcome", "cells", "query"]
         let rows = records.map { record in
             [
-                AuditRecord.timeText(milliseconds: record.timeMilliseconds),
+                ISO8601Time.text(milliseconds: record.timeMilliseconds),
                 record.kind.rawValue,
                 record.queryID,
                 record.researcher,

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import MeshCore
 
 /// One row of the audit table: what this node did with one query plan, and for whom; or, at
 /// the node a researcher submitted a query to, what became of that submission.
@@ -122,80 +123,8 @@ struct AuditRecord: Sendable, Equatable, Codable {
         AuditChain.hex(SHA256.hash(data: Array(text.utf8)))
     }
 
-    /// `time` as the table stores it: unix milliseconds, rounded to the nearest.
-    var timeMilliseconds: Int64 { Self.milliseconds(time) }
-
-    static func milliseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000).rounded())
-    }
-
-    static func date(milliseconds: Int64) -> Date {
-        Date(timeIntervalSince1970: Double(milliseconds) / 1000)
-    }
-
-    // MARK: Time as text
-
-    /// `2026-11-27T12:00:00.123Z`: the exact stored millisecond, in UTC. Built from whole
-    /// seconds plus the milliseconds as an integer, because formatting a fractional `Date`
-    /// can print one millisecond less than was stored.
-    static func timeText(milliseconds: Int64) -> String {
-        let (seconds, millis) = milliseconds.quotientAndRemainder(dividingBy: 1000)
-        let (wholeSeconds, fraction) = millis < 0 ? (seconds - 1, millis + 1000) : (seconds, millis)
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        let text = formatter.string(from: Date(timeIntervalSince1970: Double(wholeSeconds)))
-        let digits = String(fraction)
-        return text.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
-    }
-
-    /// Unix milliseconds of a strict ISO 8601 date-time (`2026-11-27T12:00:00Z`, with optional
-    /// fractional seconds and a `Z` or `±hh:mm` offset) or date (`2026-11-27`, midnight UTC);
-    /// nil for anything else, including dates that do not exist (`2026-02-30`).
-    /// Foundation's `ISO8601DateFormatter` is not used here: it accepts trailing text and
-    /// rolls 30 February over into March.
-    static func milliseconds(parsing text: String) -> Int64? {
-        let pattern = #/([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?(Z|[+-][0-9]{2}:[0-9]{2}))?/#
-        guard let match = text.wholeMatch(of: pattern),
-            let year = Int(match.1), let month = Int(match.2), let day = Int(match.3),
-            (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day)
-        else { return nil }
-        var milliseconds = Int64(daysFromCivil(year: year, month: month, day: day)) * 86_400_000
-        guard let hourText = match.4 else { return milliseconds }
-        guard let hour = Int(hourText), let minute = Int(match.5 ?? ""), let second = Int(match.6 ?? ""),
-            (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second)
-        else { return nil }
-        milliseconds += Int64((hour * 3600 + minute * 60 + second) * 1000)
-        if let fraction = match.7 {
-            milliseconds += Int64(String((fraction + "00").prefix(3)))!
-        }
-        let zone = match.8 ?? "Z"
-        if zone != "Z" {
-            guard let offsetHours = Int(zone.dropFirst().prefix(2)), let offsetMinutes = Int(zone.suffix(2)),
-                (0...23).contains(offsetHours), (0...59).contains(offsetMinutes)
-            else { return nil }
-            let offset = Int64((offsetHours * 60 + offsetMinutes) * 60_000)
-            milliseconds += zone.hasPrefix("+") ? -offset : offset
-        }
-        return milliseconds
-    }
-
-    private static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let year = month <= 2 ? year - 1 : year
-        let era = (year >= 0 ? year : year - 399) / 400
-        let yearOfEra = year - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
+    /// `time` as the table stores it: unix milliseconds (`UnixMilliseconds`).
+    var timeMilliseconds: Int64 { UnixMilliseconds.from(time) }
 
     // MARK: Codable
 
@@ -206,7 +135,7 @@ struct AuditRecord: Sendable, Equatable, Codable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Self.timeText(milliseconds: timeMilliseconds), forKey: .time)
+        try container.encode(ISO8601Time.text(milliseconds: timeMilliseconds), forKey: .time)
         try container.encode(kind.rawValue, forKey: .kind)
         try container.encode(queryID, forKey: .queryID)
         try container.encode(researcher, forKey: .researcher)
@@ -224,8 +153,11 @@ struct AuditRecord: Sendable, Equatable, Codable {
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let timeText = try container.decode(String.self, forKey: .time)
-        guard let milliseconds = Self.milliseconds(parsing: timeText) else {
-            throw DecodingError.dataCorruptedError(forKey: .time, in: container, debugDescription: "'\(timeText)' is not an ISO 8601 date-time")
+        let milliseconds: Int64
+        do {
+            milliseconds = try ISO8601Time.milliseconds(parsing: timeText)
+        } catch {
+            throw DecodingError.dataCorruptedError(forKey: .time, in: container, debugDescription: error.description)
         }
         // Output of the version before submissions has no kind: those were all plans.
         let kindText = try container.decodeIfPresent(String.self, forKey: .kind) ?? Kind.plan.rawValue
@@ -242,7 +174,7 @@ struct AuditRecord: Sendable, Equatable, Codable {
             )
         }
         self.init(
-            time: Self.date(milliseconds: milliseconds),
+            time: UnixMilliseconds.date(milliseconds),
             queryID: try container.decode(String.self, forKey: .queryID),
             researcher: try container.decode(String.self, forKey: .researcher),
             origin: try container.decode(String.self, forKey: .origin),
@@ -482,7 +414,7 @@ struct AuditLog: Sendable {
                 let rows = try Row.fetchCursor(
                     db,
                     sql: "SELECT id, time_ms, query_id, researcher, origin, query, outcome, reason, cells, \(newer) FROM \(Self.table) WHERE time_ms >= ? ORDER BY time_ms, id",
-                    arguments: [since.map(AuditRecord.milliseconds) ?? Int64.min]
+                    arguments: [since.map(UnixMilliseconds.from) ?? Int64.min]
                 )
                 var records: [AuditRecord] = []
                 while let row = try rows.next() {
@@ -502,7 +434,7 @@ struct AuditLog: Sendable {
                     }
                     records.append(
                         AuditRecord(
-                            time: AuditRecord.date(milliseconds: row["time_ms"]),
+                            time: UnixMilliseconds.date(row["time_ms"]),
                             queryID: row["query_id"],
                             researcher: row["researcher"],
                             origin: row["origin"],

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MeshCore
 
 /// `meshnode budget`: shows a site admin how much of this provider's privacy budget each
 /// researcher has spent in the rolling window, how close they are to the rate limits, and
@@ -29,7 +30,7 @@ struct BudgetCommand: ParsableCommand {
         let node = try NodeConfig.load(path: config)
         let limits = PrivacyLimits(policy: node.policy)
         let ledger = try PrivacyLedger(readingAt: node.databasePath)
-        let report = try Self.report(ledger: ledger, researcher: researcher, nowMilliseconds: AuditRecord.milliseconds(Date()), limits: limits)
+        let report = try Self.report(ledger: ledger, researcher: researcher, nowMilliseconds: UnixMilliseconds.now(), limits: limits)
         switch format {
         case .json:
             print(try Self.json(node: node.nodeID.description, policy: node.policy, report: report))
@@ -133,7 +134,7 @@ struct BudgetCommand: ParsableCommand {
             var list = container.nestedUnkeyedContainer(forKey: .entries)
             for entry in entries {
                 var object = list.nestedContainer(keyedBy: EntryKeys.self)
-                try object.encode(AuditRecord.timeText(milliseconds: entry.timeMilliseconds), forKey: .time)
+                try object.encode(ISO8601Time.text(milliseconds: entry.timeMilliseconds), forKey: .time)
                 try object.encode(entry.queryID, forKey: .queryID)
                 try object.encode(entry.query, forKey: .query)
                 try BudgetCommand.encodeNumber(entry.rho, &object, .rho)
@@ -191,7 +192,7 @@ struct BudgetCommand: ParsableCommand {
             text += "\nledger of researcher \(summary.researcher), oldest first:\n"
             let entryRows = entries.map { entry in
                 [
-                    AuditRecord.timeText(milliseconds: entry.timeMilliseconds),
+                    ISO8601Time.text(milliseconds: entry.timeMilliseconds),
                     entry.queryID,
                     PrivacyLimits.rhoText(entry.rho),
                     PrivacyLimits.rhoText(entry.charged),

@@ -94,7 +94,7 @@ struct DemoCommand: AsyncParsableCommand {
             let compressed = after.framesSentCompressed > before.framesSentCompressed
             print(
                 name.padding(toLength: 28, withPad: " ", startingAt: 0)
-                    + String(format: "%8d  %11d  %10@  %7.2f ms", body.count, wire, compressed ? "LZ4" : "no", elapsed.milliseconds)
+                    + String(format: "%8d  %11d  %10@  %7.2f ms", body.count, wire, compressed ? "LZ4" : "no", elapsed.fractionalMilliseconds)
             )
         }
         let statsA = a.statistics.snapshot

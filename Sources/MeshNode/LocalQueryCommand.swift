@@ -68,11 +68,11 @@ struct LocalQueryCommand: ParsableCommand {
                 Data(
                     (String(
                         format: "timing: loaded %d studies of %d subjects in %.1f ms; snapshot %d bytes (%.1f bytes per study); resident %d KiB\n",
-                        snapshot.rowCount, snapshot.subjectCount, loadTime.milliseconds, snapshot.columnBytes, bytesPerRow, Self.residentKiB()
+                        snapshot.rowCount, snapshot.subjectCount, loadTime.fractionalMilliseconds, snapshot.columnBytes, bytesPerRow, Self.residentKiB()
                     )
                         + String(
                             format: "timing: query median %.3f ms, min %.3f ms, max %.3f ms over %d runs\n",
-                            times[times.count / 2].milliseconds, times[0].milliseconds, times[times.count - 1].milliseconds, times.count
+                            times[times.count / 2].fractionalMilliseconds, times[0].fractionalMilliseconds, times[times.count - 1].fractionalMilliseconds, times.count
                         )).utf8
                 )
             )
@@ -101,12 +101,5 @@ struct LocalQueryCommand: ParsableCommand {
             text += "\n  \(line)\n  \(String(repeating: " ", count: max(0, error.location.column - 1)))^"
         }
         return text
-    }
-}
-
-extension Duration {
-    /// For reports: the duration in (fractional) milliseconds.
-    var milliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
     }
 }

@@ -66,13 +66,23 @@ struct NodeStatus: Codable, Equatable {
     func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(ISO8601Time.text(date))
+        }
         return try encoder.encode(self)
     }
 
     static func decoded(_ data: Data) throws -> NodeStatus {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            do {
+                return try ISO8601Time.date(parsing: try container.decode(String.self))
+            } catch let error as ISO8601TimeError {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
+            }
+        }
         return try decoder.decode(NodeStatus.self, from: data)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MeshCore
 
 /// The limits a provider puts on each researcher, taken from its policy.
 ///
@@ -238,7 +239,7 @@ struct PrivacyLedger: Sendable {
             let last = name == "minute" ? "the last minute" : "the last 24 hours"
             return .refused(
                 reason:
-                    "rate: researcher \(researcher) asked \(times.count) queries in \(last); this provider allows \(limit) per \(name) (retry after \(AuditRecord.timeText(milliseconds: retry)))"
+                    "rate: researcher \(researcher) asked \(times.count) queries in \(last); this provider allows \(limit) per \(name) (retry after \(ISO8601Time.text(milliseconds: retry)))"
             )
         }
         let windowStart = now - limits.windowMilliseconds

@@ -34,7 +34,7 @@ struct RevocationsCommand: ParsableCommand {
             print("node \(node.nodeID) now holds revocation list version \(verified.version) (\(verified.serials.count) revoked); a running node spreads it within a second")
             // Handed over all the same: a stale list still revokes more than an older one.
             if verified.isStale(nowMilliseconds: UnixMilliseconds.now()) {
-                let due = ISO8601DateFormatter().string(from: UnixMilliseconds.date(verified.nextUpdateMilliseconds))
+                let due = ISO8601Time.text(milliseconds: verified.nextUpdateMilliseconds)
                 FileHandle.standardError.write(Data("warning: revocation list version \(verified.version) is already past its next update (\(due)); ask the CA for a newer one\n".utf8))
             }
         }

@@ -66,7 +66,7 @@ extension CACommand {
             let list = try signed.verify(caCertificate: ca.certificate)
             let added = list.serials.count - previous.serials.count
             print("revocation list version \(list.version) in \(FederationCA.revocationListPath(directory: dir)): \(list.serials.count) revoked (\(added) new)")
-            let nextUpdate = ISO8601DateFormatter().string(from: UnixMilliseconds.date(list.nextUpdateMilliseconds))
+            let nextUpdate = ISO8601Time.text(milliseconds: list.nextUpdateMilliseconds)
             print("next update due by \(nextUpdate): sign a newer list before then, or nodes report this one as stale")
             for serial in revoked.map(\.normalised) where !previous.contains(serial) {
                 print("revoked serial \(serial)")

@@ -77,7 +77,7 @@ struct SiteStore {
                 let meta: [(String, String)] = [
                     ("schema_yaml", schemaYAML),
                     ("source_file", sourceFile),
-                    ("imported_at", ISO8601DateFormatter().string(from: Date())),
+                    ("imported_at", ISO8601Time.text(Date())),
                     // Changes with every import and only then: a running node watches it to
                     // re-publish its catalogue (the file's modification time also changes
                     // with every audit record).

@@ -58,7 +58,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     static func table(_ status: NodeStatus) -> String {
         var lines = [
-            "node \(status.nodeID) on \(status.listen), pid \(status.processID), up since \(ISO8601DateFormatter().string(from: status.startedAt))",
+            "node \(status.nodeID) on \(status.listen), pid \(status.processID), up since \(ISO8601Time.text(status.startedAt))",
             "incarnation \(status.incarnation), local health \(status.localHealth), connected to \(status.connectedPeers.count) peers",
             "",
             "members (\(status.members.count)):",
@@ -71,15 +71,15 @@ struct StatusCommand: AsyncParsableCommand {
         lines += ["", "verified catalogues (\(status.catalogues.count)):"]
         for catalogue in status.catalogues.sorted(by: { $0.nodeID < $1.nodeID }) {
             lines.append(
-                "  \(catalogue.nodeID.padding(toLength: 24, withPad: " ", startingAt: 0)) version \(catalogue.version)  subjects \(catalogue.subjects)  expires \(ISO8601DateFormatter().string(from: catalogue.expiresAt))"
+                "  \(catalogue.nodeID.padding(toLength: 24, withPad: " ", startingAt: 0)) version \(catalogue.version)  subjects \(catalogue.subjects)  expires \(ISO8601Time.text(catalogue.expiresAt))"
             )
         }
         if !status.catalogueRejections.isEmpty {
             lines += ["", "rejected catalogues: " + status.catalogueRejections.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")]
         }
         if let version = status.revocationListVersion, version > 0 {
-            let issued = status.revocationListIssuedAt.map { ", issued \(ISO8601DateFormatter().string(from: $0))" } ?? ""
-            let next = status.revocationListNextUpdate.map { ", next update due \(ISO8601DateFormatter().string(from: $0))" } ?? ", no next update promised"
+            let issued = status.revocationListIssuedAt.map { ", issued \(ISO8601Time.text($0))" } ?? ""
+            let next = status.revocationListNextUpdate.map { ", next update due \(ISO8601Time.text($0))" } ?? ", no next update promised"
             let stale = status.revocationsStale == true ? ": STALE, this node may be missing revocations; get a newer list from the CA" : ""
             lines += ["", "revocation list version \(version)\(issued)\(next)\(stale)"]
         }

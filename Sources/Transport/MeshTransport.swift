@@ -161,7 +161,7 @@ public final class MeshTransport: @unchecked Sendable {
         var envelope = envelope
         envelope.sender = localIdentity.idString
         envelope.direction = .request
-        envelope.deadlineUnixMs = Int64((Date().timeIntervalSince1970 * 1000).rounded()) + timeout.milliseconds
+        envelope.deadlineUnixMs = UnixMilliseconds.now() + timeout.wholeMilliseconds
         let request = envelope
         let future = eventLoop.flatSubmit { () -> EventLoopFuture<Envelope> in
             self.startRequest(request, to: node, timeout: timeout)
@@ -597,12 +597,6 @@ extension PeerIdentity {
         case .node(let id): id.rawValue
         case .researcher(let id): id.rawValue
         }
-    }
-}
-
-extension Duration {
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }
 

@@ -19,7 +19,7 @@ import Testing
         query: String = "SELECT COUNT(DISTINCT subject_id) FROM cases GROUP BY modality"
     ) -> AuditRecord {
         AuditRecord(
-            time: AuditRecord.date(milliseconds: milliseconds),
+            time: UnixMilliseconds.date(milliseconds),
             queryID: String(format: "%032llx", milliseconds),
             researcher: "dr-smith",
             origin: "hospital-b",
@@ -71,9 +71,9 @@ import Testing
         let records = [0, 1_000, 2_000, 3_000].map { Self.record(at: Self.noon + Int64($0)) }
         for record in records { try log.append(record) }
         #expect(try log.records(since: nil) == records)
-        #expect(try log.records(since: AuditRecord.date(milliseconds: Self.noon + 1_000)) == Array(records[1...]))
-        #expect(try log.records(since: AuditRecord.date(milliseconds: Self.noon + 1_001)) == Array(records[2...]))
-        #expect(try log.records(since: AuditRecord.date(milliseconds: Self.noon + 10_000)).isEmpty)
+        #expect(try log.records(since: UnixMilliseconds.date(Self.noon + 1_000)) == Array(records[1...]))
+        #expect(try log.records(since: UnixMilliseconds.date(Self.noon + 1_001)) == Array(records[2...]))
+        #expect(try log.records(since: UnixMilliseconds.date(Self.noon + 10_000)).isEmpty)
     }
 
     @Test func survivesAReImportAndDoesNotDisturbTheSiteData() throws {
@@ -119,15 +119,16 @@ import Testing
         #expect(try DatabaseQueue(path: database).read { db in try db.tableExists("oncomesh_audit") } == false)
     }
 
-    @Test func formatsTheStoredMillisecondExactly() {
-        #expect(AuditRecord.timeText(milliseconds: Self.noon) == "2026-11-27T12:00:00.000Z")
-        #expect(AuditRecord.timeText(milliseconds: Self.noon + 123) == "2026-11-27T12:00:00.123Z")
-        #expect(AuditRecord.timeText(milliseconds: Self.noon + 59_999) == "2026-11-27T12:00:59.999Z")
-        #expect(AuditRecord.timeText(milliseconds: -1) == "1969-12-31T23:59:59.999Z")
+    /// The JSON names the stored millisecond exactly (ISO8601Time, tested in MeshCoreTests).
+    @Test func encodesTheStoredMillisecondExactly() throws {
         for milliseconds in stride(from: Self.noon, to: Self.noon + 1_000, by: 7) {
-            #expect(AuditRecord.milliseconds(AuditRecord.date(milliseconds: milliseconds)) == milliseconds)
-            #expect(AuditRecord.milliseconds(parsing: AuditRecord.timeText(milliseconds: milliseconds)) == milliseconds)
+            let record = Self.record(at: milliseconds)
+            #expect(record.timeMilliseconds == milliseconds)
+            let objects = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode([record])) as? [[String: Any]])
+            #expect(objects[0]["time"] as? String == ISO8601Time.text(milliseconds: milliseconds))
         }
+        let object = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode([Self.record(at: Self.noon + 123)])) as? [[String: Any]])
+        #expect(object[0]["time"] as? String == "2026-11-27T12:00:00.123Z")
     }
 
     @Test func encodesAsFlatJSONAndDecodesBack() throws {
@@ -143,7 +144,7 @@ import Testing
 /// `meshnode audit` as a site admin uses it: `--since` in its three forms, and the built
 /// executable's table and JSON output.
 @Suite struct AuditLogCommandTests {
-    static let now = AuditRecord.date(milliseconds: AuditLogTests.noon)
+    static let now = UnixMilliseconds.date(AuditLogTests.noon)
 
     /// Each accepted form and the unix milliseconds it names, with `now` at noon.
     static let sinceForms: [(String, Int64)] = [
@@ -162,7 +163,7 @@ import Testing
 
     @Test(arguments: sinceForms)
     func parsesSince(_ text: String, _ milliseconds: Int64) throws {
-        #expect(AuditRecord.milliseconds(try AuditCommand.since(parsing: text, now: Self.now)) == milliseconds)
+        #expect(UnixMilliseconds.from(try AuditCommand.since(parsing: text, now: Self.now)) == milliseconds)
     }
 
     @Test(arguments: [
@@ -173,6 +174,16 @@ import Testing
         let error = #expect(throws: (any Error).self) { try AuditCommand.since(parsing: text, now: Self.now) }
         let message = error.map { "\($0)" } ?? ""
         #expect(message.contains("'\(text)'") && message.contains("2026-11-27T12:00:00Z") && message.contains("15m"), "\(message)")
+    }
+
+    /// Text that starts like a date is told what is wrong with it as a date.
+    @Test(arguments: [
+        ("2026-02-30", "day 30 does not exist in 2026-02"), ("2026-13-01", "month 13"), ("2026-11-27T24:00:00Z", "not a time of day"),
+        ("2026-11-27T12:00Z", "not in the form"),
+    ])
+    func saysWhatIsWrongWithADate(_ text: String, _ reason: String) {
+        let error = #expect(throws: (any Error).self) { try AuditCommand.since(parsing: text, now: Self.now) }
+        #expect("\(error.map { "\($0)" } ?? "")".contains(reason), "\(String(describing: error))")
     }
 
     @Test func printsTableForNoRecordsWithTheWindow() {
@@ -280,12 +291,12 @@ import Testing
         AuditLogTests.record(at: noon),
         AuditLogTests.record(at: noon + 1_000, .refused("too many cells"), cells: 0),
         AuditRecord(
-            time: AuditRecord.date(milliseconds: noon + 2_000), queryID: String(repeating: "ab", count: 16), researcher: "alice", origin: "hospital-a",
+            time: UnixMilliseconds.date(noon + 2_000), queryID: String(repeating: "ab", count: 16), researcher: "alice", origin: "hospital-a",
             query: "SELECT COUNT(DISTINCT subject_id) FROM cases", outcome: .released(k: 10, tableDigest: AuditRecord.tableDigest(of: "{}")), cellCount: 4,
             kind: .submission
         ),
         AuditRecord(
-            time: AuditRecord.date(milliseconds: noon + 3_000), queryID: "-", researcher: "alice", origin: "hospital-a", query: "SELECT nonsense",
+            time: UnixMilliseconds.date(noon + 3_000), queryID: "-", researcher: "alice", origin: "hospital-a", query: "SELECT nonsense",
             outcome: .refused("unknown column 'nonsense'"), cellCount: 0, kind: .submission
         ),
         AuditLogTests.record(at: noon + 4_000, .failed("disk I/O error"), cells: 0),
@@ -538,7 +549,7 @@ import Testing
 
         // Appending goes on after the old rows, including an outcome the old table refused.
         var released = Self.records[2]
-        released.time = AuditRecord.date(milliseconds: Self.noon + 5_000)
+        released.time = UnixMilliseconds.date(Self.noon + 5_000)
         try log.append(released)
         #expect(try Self.hashes(database).map(\.id) == [1, 2, 3, 4])
         #expect(try log.records() == old + [released])

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MeshCore
 import TestSupport
 import Testing
 
@@ -255,7 +256,7 @@ extension LedgerDecision {
         #expect(limits == PrivacyLimits(budget: 2, windowMilliseconds: 7 * PrivacyLedgerTests.day, maxPerMinute: 10, maxPerDay: 50))
         let ledger = try PrivacyLedger(path: database)
         // A little in the past, so that the command's own clock sees them within the minute.
-        let now = AuditRecord.milliseconds(Date()) - 5_000
+        let now = UnixMilliseconds.from(Date()) - 5_000
         let decisions = [
             try ledger.admit(researcher: "alice", queryID: "a1", query: PrivacyLedgerTests.query(1), rho: 0.75, nowMilliseconds: now, limits: limits),
             try ledger.admit(researcher: "alice", queryID: "a2", query: PrivacyLedgerTests.query(2), rho: 0.5, nowMilliseconds: now + 1, limits: limits),
@@ -277,7 +278,7 @@ extension LedgerDecision {
         let entries = try #require(alice["entries"] as? [[String: Any]])
         #expect(entries.count == 3)
         #expect(entries.allSatisfy { Set($0.keys) == ["time", "query_id", "query", "rho", "charged", "outcome", "reason"] })
-        #expect(entries[0]["time"] as? String == AuditRecord.timeText(milliseconds: now))
+        #expect(entries[0]["time"] as? String == ISO8601Time.text(milliseconds: now))
         #expect(entries[0]["query_id"] as? String == "a1" && entries[0]["outcome"] as? String == "admitted" && entries[0]["reason"] is NSNull)
         #expect(entries[2]["outcome"] as? String == "refused" && entries[2]["charged"] as? Double == 0 && entries[2]["rho"] as? Double == 1)
         #expect((entries[2]["reason"] as? String)?.hasPrefix("budget: researcher alice has spent rho 1.25 of 2 in the last 7 days") == true)

@@ -68,7 +68,7 @@ struct LoadRun {
                             continue
                         }
                         let result = try FederatedResult(decoding: Array(response.body))
-                        outcome.latencies.append((ContinuousClock.now - start).inSeconds * 1000)
+                        outcome.latencies.append((ContinuousClock.now - start).fractionalMilliseconds)
                         outcome.released += 1
                         outcome.queryIDs.insert(result.queryID.description)
                         outcome.answeredByQuery[result.queryID.description] = result.coverage.answered

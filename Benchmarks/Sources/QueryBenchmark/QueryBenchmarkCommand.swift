@@ -131,7 +131,7 @@ struct QueryBenchmarkCommand: AsyncParsableCommand {
                         let origin = Int.random(in: 0..<addresses.count, using: &random)
                         let start = ContinuousClock.now
                         let result = try await client.ask(sql, fanout: fanout, at: origin, plaintextTree: plaintext)
-                        samples.append((ContinuousClock.now - start).inSeconds * 1000)
+                        samples.append((ContinuousClock.now - start).fractionalMilliseconds)
                         try Self.check(result, against: &reference[sql], nodeCount: addresses.count, context: "\(mode), \(name), fanout \(fanout), query \(index)")
                     }
                     asked += queries
@@ -182,7 +182,7 @@ struct QueryBenchmarkCommand: AsyncParsableCommand {
                         let (_, sql) = Self.workload[count % Self.workload.count]
                         let start = ContinuousClock.now
                         let result = try await researcher.ask(sql, fanout: QuerySubmission.defaultFanout, at: Int.random(in: 0..<addresses.count, using: &random))
-                        latencies.append((ContinuousClock.now - start).inSeconds * 1000)
+                        latencies.append((ContinuousClock.now - start).fractionalMilliseconds)
                         try Self.check(result, against: &seen[sql], nodeCount: addresses.count, context: "throughput, researcher \(index)")
                         count += 1
                     }
