@@ -21,6 +21,10 @@ public struct SWIMInstance: Sendable {
     private var random: SeededRandom
     private var lifecycle: Lifecycle = .created
     private var others: [NodeID: MemberRecord] = [:]
+    /// The members of `others` in node ID order, updated with every change of a record's
+    /// member (a binary search each), so that `members` (every push-pull, twice a minute per
+    /// node) is a copy rather than a sort or a thousand lookups.
+    private var othersInOrder: [Member] = []
     /// Members other than self that are alive or suspect, in probe order.
     private var probeOrder = ProbeOrder()
     private var gossip: GossipQueue<MemberUpdate>
@@ -92,7 +96,19 @@ public struct SWIMInstance: Sendable {
 
     /// Every known member including self and tombstones, sorted by node ID.
     public var members: [Member] {
-        (others.values.map(\.member) + [selfMember]).sorted { $0.nodeID < $1.nodeID }
+        var result: [Member] = []
+        result.reserveCapacity(othersInOrder.count + 1)
+        let me = selfMember
+        var placed = false
+        for member in othersInOrder {
+            if !placed, localNode < member.nodeID {
+                result.append(me)
+                placed = true
+            }
+            result.append(member)
+        }
+        if !placed { result.append(me) }
+        return result
     }
 
     public func member(_ node: NodeID) -> Member? {
@@ -395,6 +411,7 @@ public struct SWIMInstance: Sendable {
             // never knew carries nothing to act on (memberlist does the same).
             guard case .alive = update.member.status else { return [] }
             others[node] = MemberRecord(member: update.member)
+            othersInOrder.insert(update.member, at: Self.insertionPoint(of: node, in: othersInOrder))
             probeOrder.insert(node, using: &random)
             gossip.enqueue(update)
             return [.event(.joined(update.member))]
@@ -447,6 +464,7 @@ public struct SWIMInstance: Sendable {
             }
         }
         others[node] = record
+        othersInOrder[Self.insertionPoint(of: node, in: othersInOrder)] = record.member
         gossip.enqueue(MemberUpdate(member: record.member, source: update.source))
         return actions
     }
@@ -537,6 +555,17 @@ public struct SWIMInstance: Sendable {
         return Array(candidates.prefix(picks))
     }
 
+    /// The first position in the sorted `members` whose node is not before `node`.
+    private static func insertionPoint(of node: NodeID, in members: [Member]) -> Int {
+        var low = 0
+        var high = members.count
+        while low < high {
+            let middle = (low + high) / 2
+            if members[middle].nodeID < node { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     private func isAlive(_ node: NodeID) -> Bool {
         if case .alive = others[node]?.member.status { true } else { false }
     }
@@ -551,7 +580,10 @@ public struct SWIMInstance: Sendable {
         while tombstoneHead < tombstoneOrder.count, now - tombstoneOrder[tombstoneHead].since >= settings.tombstoneRetention {
             let (node, since) = tombstoneOrder[tombstoneHead]
             tombstoneHead += 1
-            if others[node]?.terminalSince == since { others[node] = nil }
+            if others[node]?.terminalSince == since {
+                others[node] = nil
+                othersInOrder.remove(at: Self.insertionPoint(of: node, in: othersInOrder))
+            }
         }
         if tombstoneHead > 64, tombstoneHead * 2 > tombstoneOrder.count {
             tombstoneOrder.removeFirst(tombstoneHead)

@@ -3,7 +3,9 @@ import Gossip
 
 /// A formed mesh runs for a long while (one simulated hour by default) at 5% loss with 5%
 /// of the nodes slow: healthy nodes declared dead or suspected, and what each node sends per
-/// second, with probes, gossip rounds and anti-entropy counted apart.
+/// second, with probes, gossip rounds and anti-entropy counted apart. Once the faults stop
+/// and the mesh has converged, the traffic is measured again at a fixed mesh-wide event
+/// rate (``FixedRateTraffic``), the fair comparison across mesh sizes.
 enum LossyScenario {
     static let lossRate = 0.05
     static let slowShare = 0.05
@@ -18,10 +20,14 @@ enum LossyScenario {
             result.absorb(simulator)
             return result
         }
+        // Every observer reports each suspicion it hears of; one suspicion of a member at
+        // one incarnation is one false suspicion, however far it spreads.
         var suspicionsOfHealthy = 0
+        var distinctSuspicions: Set<SuspicionKey> = []
         simulator.onMembershipEvent = { _, _, event in
             if case .suspected(let member) = event, let index = simulator.index(of: member.nodeID), simulator.nodes[index].isUp {
                 suspicionsOfHealthy += 1
+                distinctSuspicions.insert(SuspicionKey(node: index, generation: simulator.nodes[index].generation, incarnation: member.status.incarnation))
             }
         }
         let slowCount = max(1, Int((Double(options.nodes) * slowShare).rounded()))
@@ -46,6 +52,8 @@ enum LossyScenario {
         result.add("wall seconds per simulated hour", wallPerHour, "s")
         result.add("false positive deaths", Double(simulator.falsePositiveDeaths.count - falseBefore), "events")
         result.add("suspicions of healthy nodes", Double(suspicionsOfHealthy), "events")
+        result.add("distinct suspicions of healthy nodes", Double(distinctSuspicions.count), "suspicions")
+        result.add("suspicions of healthy nodes per node-hour", Double(distinctSuspicions.count) / count / (seconds / 3600), "per node-hour")
         for kind in [TrafficCounter.Kind.membership, .gossip, .antiEntropy] {
             result.add("\(kind.name) messages per node per second", Double(traffic.totalMessages(kind)) / count / seconds, "msg/s")
             result.add("\(kind.name) bytes per node per second", Double(traffic.totalBytes(kind)) / count / seconds, "B/s")
@@ -58,10 +66,19 @@ enum LossyScenario {
         result.add("membership bytes per second, busiest node", perNode.last, "B/s")
         simulator.onMembershipEvent = nil
         simulator.apply(.healAll)
-        _ = MeshFormation.checkLiveness(simulator, result: &result, bound: .seconds(180), progress: progress)
+        if MeshFormation.checkLiveness(simulator, result: &result, bound: .seconds(180), progress: progress) != nil {
+            try FixedRateTraffic.measure(simulator, result: &result, progress: progress)
+        }
         result.add("slow nodes", Double(slowCount), "nodes")
         result.add("forged catalogues offered", Double(simulator.injectedOffers), "offers")
         result.absorb(simulator)
         return result
+    }
+
+    /// One suspicion: of which process of which node, at which incarnation.
+    struct SuspicionKey: Hashable {
+        var node: Int
+        var generation: Int
+        var incarnation: UInt64
     }
 }
