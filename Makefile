@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEMO_DIR ?= demo-output
 APT_PACKAGES = liblz4-dev lz4 openssl pkg-config libsqlite3-dev iproute2
 
-.PHONY: demo test test-hosts fuzz build deps proto benchmark benchmark-aggregation benchmark-query benchmark-load benchmark-privacy simulate clean
+.PHONY: demo test test-hosts fuzz build deps proto benchmark benchmark-aggregation benchmark-query benchmark-load benchmark-privacy simulate swarm clean
 
 deps:
 	@missing=""; \
@@ -107,6 +107,17 @@ benchmark-privacy: deps
 simulate: deps
 	$(SWIFT) build -c release --product meshsim
 	"$$($(SWIFT) build -c release --show-bin-path)/meshsim" standard --out simulations/results
+
+# SWARM_RUNS seeds from SWARM_SEED on, each drawing its own mix of faults (loss, duplication,
+# slow nodes, two-sided, one-way and many-sided cuts, crashes with or without restart) for a
+# mesh of SWARM_NODES; safety is checked throughout and convergence once the faults stop
+# (simulations/README.md, "Swarm mode"). A failing seed prints the command that replays it.
+SWARM_RUNS ?= 200
+SWARM_SEED ?= 1
+SWARM_NODES ?= 32
+swarm: deps
+	$(SWIFT) build -c release --product meshsim
+	"$$($(SWIFT) build -c release --show-bin-path)/meshsim" swarm --seed $(SWARM_SEED) --runs $(SWARM_RUNS) --nodes $(SWARM_NODES)
 
 clean:
 	rm -rf .build $(DEMO_DIR)

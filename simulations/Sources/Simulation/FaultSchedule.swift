@@ -41,3 +41,12 @@ public struct FaultSchedule: Sendable {
     /// The time after which no fault is in force any more, if the schedule ends with a heal.
     public var lastTime: Duration? { entries.map(\.time).max() }
 }
+
+extension FaultSchedule {
+    /// A cut with identifier `id` in force from `from` until `until`, when it heals alone
+    /// (other cuts in force stay).
+    public mutating func addCut(id: Int, _ partition: Partition, from: Duration, until: Duration) {
+        add(.partition(id: id, partition), at: from)
+        add(.heal(id: id), at: until)
+    }
+}

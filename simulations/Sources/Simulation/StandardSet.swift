@@ -45,7 +45,7 @@ public enum StandardSet {
 
     static func writeSummary(_ all: [Scenario: [Int: ScenarioResult]], nodes: [Int], out: String) throws {
         try writeCrossSizeCharts(all, nodes: nodes, out: out)
-        let readme = TargetTable.readme(all, nodes: nodes, out: out)
+        let readme = TargetTable.readme(all, nodes: nodes, out: out).replacingOccurrences(of: "## Targets\n", with: SwarmReadmeSection.text + "## Targets\n")
         let path = URL(fileURLWithPath: out).deletingLastPathComponent().appendingPathComponent("README.md").path
         try readme.write(toFile: path, atomically: true, encoding: .utf8)
     }

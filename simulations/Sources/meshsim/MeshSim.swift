@@ -43,6 +43,9 @@ struct MeshSim: ParsableCommand {
     @Option(name: .long, help: "utility: persons per synthetic site.")
     var subjects: Int = 2000
 
+    @Option(name: .long, help: "swarm: how many runs, seeds --seed, --seed + 1, ...; each draws its own fault mix from its seed.")
+    var runs: Int = 1
+
     func run() throws {
         if scenario == "standard" {
             try StandardSet.run(nodes: [30, 100, 1000], seed: seed, out: out, showProgress: !quiet)
@@ -50,6 +53,12 @@ struct MeshSim: ParsableCommand {
         }
         if scenario == "readme" {
             try StandardSet.summarise(out: out)
+            return
+        }
+        if scenario == "swarm" {
+            // Faults drawn from each seed, safety checked throughout, convergence after.
+            let totals = try SwarmSeries.run(first: seed, runs: runs, options: SwarmOptions(nodeCount: nodes.first ?? 30))
+            if !totals.failedSeeds.isEmpty { throw ExitCode(1) }
             return
         }
         if scenario == "utility" {
