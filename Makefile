@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEMO_DIR ?= demo-output
 APT_PACKAGES = liblz4-dev lz4 openssl pkg-config libsqlite3-dev iproute2
 
-.PHONY: demo test test-hosts fuzz build deps proto benchmark benchmark-aggregation benchmark-query benchmark-load benchmark-privacy simulate swarm clean
+.PHONY: demo test unit test-hosts fuzz build deps proto benchmark benchmark-aggregation benchmark-query benchmark-load benchmark-privacy simulate swarm clean
 
 deps:
 	@missing=""; \
@@ -28,6 +28,14 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+
+# The fast in-process tests only, for the edit-compile-test loop: no node process, no socket,
+# no simulated scenario. Skipped: suites that start meshnode/meshsim/openssl/lz4 processes
+# or listen on sockets (they run in `make test`).
+UNIT_SKIP = (AuditLogCommandTests|AuditVerifyCommandTests|BudgetRefusalTests|CACommandTests|FederatedQueryTests|FederatedQueryOracleTests|HostBedTests|MeshFormationTests|PrivacyLedgerCommandTests|QueryWireInputTests|RevokeCommandTests|SiteImportTests|SyntheticSiteTests|DisclosureAttackTests|MeshTransportTests|MutualTLSTests|FederationCATests|LZ4FrameTests|ScenarioTests|SwarmTests)
+unit:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip '$(UNIT_SKIP)'
 
 # libFuzzer over what a node decodes from others (Fuzz/: frames and envelopes, every wire
 # message, SQL), FUZZ_SECONDS per target. New inputs go to /tmp/oncomesh-fuzz/corpus-*, the

@@ -6,24 +6,68 @@ import Transport
 
 /// The shell around ``SWIMInstance`` (docs/ARCHITECTURE.md, "Code structure: pure cores and thin shells"): feeds it received messages,
 /// timer expiries and delivery failures, with the time since the node started as `now`,
-/// and carries out its actions over the mutual-TLS transport.
+/// and carries out its actions over a ``MeshLink`` (mutual TLS in `meshnode run`, memory in
+/// the in-process tests) on a ``MeshClock``.
+///
+/// Messages go out through one ordered queue, drained by one task, so two messages to the
+/// same peer leave in the order the core produced them (an ack after the ping it answers a
+/// ping-req for, a refutation after the suspicion it refutes). The queue is bounded by
+/// ``outboundQueueMaxMessages``; past it the newest message is dropped and counted, which
+/// SWIM tolerates as loss. Dialing a seed happens beside the queue, so that an unreachable
+/// seed cannot hold up the probes.
 actor MembershipShell {
+    /// The most membership messages waiting to be sent.
+    static let outboundQueueMaxMessages = 4096
+
+    private struct Outbound: Sendable {
+        let envelope: Envelope
+        let node: NodeID
+        let address: String
+    }
+
     private var instance: SWIMInstance
-    private let transport: MeshTransport
-    private let origin = ContinuousClock.now
+    private let link: any MeshLink
+    private let clock: any MeshClock
+    private let origin: Duration
     private let logger: Logger
     private var onEvent: @Sendable (MembershipEvent) -> Void
     private var onCatalogueNews: @Sendable ([CatalogueDigestEntry], NodeID) -> Void = { _, _ in }
     private var stopped = false
+    private let outbound: AsyncStream<Outbound>.Continuation
+    private var sender: Task<Void, Never>?
+    /// Membership messages dropped because the outbound queue was full.
+    private(set) var droppedOutboundCount = 0
 
-    init(instance: SWIMInstance, transport: MeshTransport, logger: Logger, onEvent: @escaping @Sendable (MembershipEvent) -> Void) {
+    init(instance: SWIMInstance, link: any MeshLink, clock: any MeshClock, logger: Logger, onEvent: @escaping @Sendable (MembershipEvent) -> Void) {
         self.instance = instance
-        self.transport = transport
+        self.link = link
+        self.clock = clock
+        self.origin = clock.now
         self.logger = logger
         self.onEvent = onEvent
+        let (stream, continuation) = AsyncStream.makeStream(of: Outbound.self, bufferingPolicy: .bufferingOldest(Self.outboundQueueMaxMessages))
+        self.outbound = continuation
+        self.sender = nil
+        Task { await self.startSender(stream) }
     }
 
-    private var now: Duration { ContinuousClock.now - origin }
+    private func startSender(_ stream: AsyncStream<Outbound>) {
+        let link = self.link
+        let logger = self.logger
+        sender = Task { [weak self] in
+            for await message in stream {
+                do {
+                    if let peer = try? PeerAddress(parsing: message.address) { await link.setAddress(peer, for: message.node) }
+                    try await link.send(message.envelope, to: message.node)
+                } catch {
+                    logger.debug("membership message not delivered", metadata: ["peer": "\(message.node)", "reason": "\(error)"])
+                    await self?.unreachable(message.node)
+                }
+            }
+        }
+    }
+
+    private var now: Duration { clock.now - origin }
 
     var members: [Member] { instance.members }
     /// Other members currently alive: where digests and revocation lists go.
@@ -68,6 +112,8 @@ actor MembershipShell {
         guard !stopped else { return }
         perform(instance.leave(now: now))
         stopped = true
+        // The leave announcements are in the queue; nothing follows them.
+        outbound.finish()
     }
 
     private func timerFired(_ timer: SWIMTimer) {
@@ -86,8 +132,9 @@ actor MembershipShell {
             case .send(let message, let destination):
                 send(message, to: destination)
             case .schedule(let timer, let delay):
+                let clock = self.clock
                 Task { [weak self] in
-                    try? await Task.sleep(for: delay)
+                    guard (try? await clock.sleep(for: delay)) != nil else { return }
                     await self?.timerFired(timer)
                 }
             case .event(let event):
@@ -108,30 +155,27 @@ actor MembershipShell {
             logger.error("cannot encode a membership message", metadata: ["reason": "\(error)"])
             return
         }
-        let transport = self.transport
-        let logger = self.logger
-        let message = envelope
         switch destination {
         case .node(let node, let address):
+            enqueue(envelope, to: node, address: address)
+        case .address(let address):
+            let link = self.link
+            let logger = self.logger
             Task { [weak self] in
                 do {
-                    if let peer = try? PeerAddress(parsing: address) { await transport.setAddress(peer, for: node) }
-                    try await transport.send(message, to: node)
-                } catch {
-                    logger.debug("membership message not delivered", metadata: ["peer": "\(node)", "reason": "\(error)"])
-                    await self?.unreachable(node)
-                }
-            }
-        case .address(let address):
-            Task {
-                do {
                     let peer = try PeerAddress(parsing: address)
-                    guard case .node(let node) = try await transport.connect(to: peer) else { return }
-                    try await transport.send(message, to: node)
+                    guard case .node(let node) = try await link.connect(to: peer) else { return }
+                    await self?.enqueue(envelope, to: node, address: address)
                 } catch {
                     logger.info("seed not reachable", metadata: ["seed": "\(address)", "reason": "\(error)"])
                 }
             }
+        }
+    }
+
+    private func enqueue(_ envelope: Envelope, to node: NodeID, address: String) {
+        if case .dropped = outbound.yield(Outbound(envelope: envelope, node: node, address: address)) {
+            droppedOutboundCount += 1
         }
     }
 

@@ -18,15 +18,9 @@ final class NodeRuntime: Service, @unchecked Sendable {
     static let leaveGracePeriod: Duration = .milliseconds(500)
     /// How often `status.json` is rewritten.
     static let statusInterval: Duration = .seconds(1)
-    /// How often the catalogue housekeeping runs: re-signing, expiry, new data, revocation
-    /// lists dropped in the folder, and (less often) the digest anti-entropy.
-    static let catalogueRoundInterval: Duration = .milliseconds(500)
-
     private let config: NodeConfig
     private let logger: Logger
     private let startedAt = Date()
-    /// Set once the node runs; handles researchers' queries and plans.
-    private var queries: QueryShell?
 
     init(config: NodeConfig, logger: Logger) {
         self.config = config
@@ -55,6 +49,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
         logger.info("node listening", metadata: ["address": "\(bound)", "advertise": "\(config.advertise)"])
 
         var system = SystemRandomNumberGenerator()
+        let clock = SystemMeshClock()
         let instance = SWIMInstance(
             localNode: config.nodeID,
             localAddress: config.advertise.description,
@@ -62,7 +57,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
             seed: system.next(),
             now: .zero
         )
-        let membership = MembershipShell(instance: instance, transport: transport, logger: logger) { _ in }
+        let membership = MembershipShell(instance: instance, link: transport, clock: clock, logger: logger) { _ in }
 
         let recordKeys = try RecordKeyFile.loadOrCreate(directory: config.directory)
         let site = SiteData(snapshot: try SiteStore(path: config.databasePath).loadSnapshot(keyer: recordKeys))
@@ -74,7 +69,8 @@ final class NodeRuntime: Service, @unchecked Sendable {
         let config = self.config
         let catalogues = CatalogueShell(
             verifier: verifier,
-            transport: transport,
+            link: transport,
+            clock: clock,
             signer: try CatalogueSigner(credential: credential),
             logger: logger
         ) { version, now in
@@ -91,15 +87,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
                 now: now
             )
         }
-        await catalogues.setAnnouncer { entries in Task { await membership.announce(entries) } }
-        await membership.setHandlers(
-            onEvent: { event in
-                if case .joinCompleted(let seed) = event { Task { await catalogues.joined(via: seed) } }
-            },
-            onCatalogueNews: { news, peer in Task { await catalogues.receiveNews(news, from: peer) } }
-        )
         if let list = try? revocations.load(), heldRevocations.version > 0 { await catalogues.hold(list) }
-        try await catalogues.republish()
         let queries = try QueryShell(
             localNode: config.nodeID,
             credential: credential,
@@ -107,7 +95,8 @@ final class NodeRuntime: Service, @unchecked Sendable {
             allowsPlaintextPartials: config.policy.plaintextPartials,
             loadLimits: config.load.queries,
             parserLimits: config.load.parser,
-            transport: transport,
+            link: transport,
+            clock: clock,
             membership: membership,
             catalogues: catalogues,
             site: site,
@@ -118,13 +107,19 @@ final class NodeRuntime: Service, @unchecked Sendable {
             revocations: heldRevocations,
             logger: logger
         )
-        self.queries = queries
+        let shells = await NodeShells(
+            localNode: config.nodeID, link: transport, clock: clock, membership: membership, catalogues: catalogues, queries: queries, logger: logger
+        ) { list in
+            // A list adopted from a peer is kept in the folder, so a restart keeps it.
+            try? revocations.save(list)
+        }
+        try await catalogues.republish()
         await membership.start(seeds: config.seeds.filter { $0 != config.advertise })
 
         await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
-                for await message in transport.messages {
-                    await self.handle(message, transport: transport, membership: membership, catalogues: catalogues)
+                await shells.serve { message in
+                    await self.answerOther(message, transport: transport, membership: membership, catalogues: catalogues)
                 }
             }
             tasks.addTask {
@@ -134,32 +129,20 @@ final class NodeRuntime: Service, @unchecked Sendable {
                 }
             }
             tasks.addTask {
-                var seenRevocations = revocations.modificationDate()
-                var staleRevocationsWarned: UInt64?
-                let store = try SiteStore(path: config.databasePath)
-                var seenImport = try? store.importID()
-                while !Task.isCancelled {
+                let watch = try FolderWatch(config: config, revocations: revocations)
+                await shells.runHousekeeping { _ in
                     // New data (a re-import) gives a new catalogue version at once.
-                    if let changed = try? store.importID(), changed != seenImport {
-                        seenImport = changed
+                    if let snapshot = watch.changedSnapshot(keyer: recordKeys, logger: self.logger) {
+                        site.replace(with: snapshot)
                         do {
-                            site.replace(with: try store.loadSnapshot(keyer: recordKeys))
                             try await catalogues.republish()
                         } catch {
-                            self.logger.error("cannot reload the site data", metadata: ["reason": "\(error)"])
+                            self.logger.error("cannot publish the catalogue of the reloaded site data", metadata: ["reason": "\(error)"])
                         }
                     }
-                    let live = await membership.livePeers
-                    await catalogues.round(liveMembers: live)
                     // A list handed over by `meshnode revocations publish` lands in the folder.
-                    if let changed = revocations.modificationDate(), changed != seenRevocations {
-                        seenRevocations = changed
-                        if let list = try? revocations.load() {
-                            await self.adopt(list, catalogues: catalogues, transport: transport, liveMembers: live, revocations: revocations)
-                        }
-                    }
-                    staleRevocationsWarned = await self.warnIfRevocationsStale(catalogues: catalogues, warnedVersion: staleRevocationsWarned)
-                    try await Task.sleep(for: Self.catalogueRoundInterval)
+                    if let list = watch.changedRevocations() { await shells.adopt(list) }
+                    watch.staleRevocationsWarned = await self.warnIfRevocationsStale(catalogues: catalogues, warnedVersion: watch.staleRevocationsWarned)
                 }
             }
             // Runs until SIGTERM or SIGINT.
@@ -175,29 +158,10 @@ final class NodeRuntime: Service, @unchecked Sendable {
         logger.info("stopped")
     }
 
-    private func handle(_ message: InboundMessage, transport: MeshTransport, membership: MembershipShell, catalogues: CatalogueShell) async {
+    /// Answers what no shell handles: the node's own status, to its own identity only; echo
+    /// requests; any other request gets `unsupportedKind`.
+    private func answerOther(_ message: InboundMessage, transport: MeshTransport, membership: MembershipShell, catalogues: CatalogueShell) async {
         switch (message.envelope.kind, message.from) {
-        case (.membership, .node(let node)):
-            await membership.receive(message.envelope, from: node)
-        case (.catalogueDigest, .node(let node)):
-            // A pull waits for the peer; it must not hold up the membership messages behind it.
-            Task { await catalogues.receiveDigest(message.envelope, from: node) }
-        case (.cataloguePull, .node):
-            await catalogues.answerPull(message)
-        case (.revocationList, .node(let node)):
-            guard let list = try? SignedRevocationList(pemString: String(decoding: message.envelope.body, as: UTF8.self), source: "from \(node)") else {
-                logger.warning("dropping a malformed revocation list", metadata: ["peer": "\(node)"])
-                return
-            }
-            let live = await membership.livePeers
-            await adopt(list, catalogues: catalogues, transport: transport, liveMembers: live, revocations: RevocationFile(directory: config.directory))
-        case (.querySubmit, _) where message.envelope.direction == .request:
-            // A query waits for the whole tree; it must not hold up the messages behind it.
-            if let queries { Task { await queries.submit(message) } }
-        case (.queryPlan, _) where message.envelope.direction == .request:
-            if let queries { Task { await queries.receivePlan(message) } }
-        case (.queryUnmask, _) where message.envelope.direction == .request:
-            if let queries { Task { await queries.receiveUnmask(message) } }
         case (.status, let peer) where message.envelope.direction == .request:
             var response = Envelope()
             response.kind = .status
@@ -209,29 +173,10 @@ final class NodeRuntime: Service, @unchecked Sendable {
             }
             try? await transport.reply(to: message, with: response)
         default:
-            // Echo requests are answered; any other request gets `unsupportedKind`.
             await transport.answerEcho(message)
             if message.envelope.kind != .echo {
                 logger.debug("ignoring message", metadata: ["kind": "\(message.envelope.kind)", "peer": "\(message.from)"])
             }
-        }
-    }
-
-    /// Adopts a newer revocation list, keeps it in the node folder (so a restart keeps it)
-    /// and passes it on to the live members; an old or invalid list stops here, which ends
-    /// the flood.
-    private func adopt(_ list: SignedRevocationList, catalogues: CatalogueShell, transport: MeshTransport, liveMembers: [NodeID], revocations: RevocationFile) async {
-        guard await catalogues.adopt(list), let verified = await catalogues.revocationsInForce else { return }
-        // Revoked peers are refused from now on and their open connections closed; the
-        // membership then sees them fail their probes and declares them dead.
-        await transport.apply(verified)
-        await queries?.apply(verified)
-        try? revocations.save(list)
-        var envelope = Envelope()
-        envelope.kind = .revocationList
-        envelope.body = Data(list.pemString().utf8)
-        for node in liveMembers {
-            try? await transport.send(envelope, to: node)
         }
     }
 

@@ -24,7 +24,8 @@ import Transport
 ///   sum before release.
 actor QueryShell {
     private let localNode: NodeID
-    private let transport: MeshTransport
+    private let link: any MeshLink
+    private let clock: any MeshClock
     private let membership: MembershipShell
     private let catalogues: CatalogueShell
     private let site: SiteData
@@ -56,7 +57,8 @@ actor QueryShell {
         allowsPlaintextPartials: Bool,
         loadLimits: QueryLoadLimits = QueryLoadLimits(),
         parserLimits: QueryParser.Limits = .maximum,
-        transport: MeshTransport,
+        link: any MeshLink,
+        clock: any MeshClock,
         membership: MembershipShell,
         catalogues: CatalogueShell,
         site: SiteData,
@@ -68,7 +70,8 @@ actor QueryShell {
         logger: Logger
     ) throws {
         self.localNode = localNode
-        self.transport = transport
+        self.link = link
+        self.clock = clock
         self.membership = membership
         self.catalogues = catalogues
         self.site = site
@@ -93,7 +96,7 @@ actor QueryShell {
         // any partial left), so its id is still refused. Its deadline was at most the
         // longest timeout plus the clock skew after its record.
         let horizon = QuerySubmission.timeoutMaxMilliseconds + QueryPlanVerifier.clockSkewAllowanceMilliseconds
-        let now = UnixMilliseconds.now()
+        let now = clock.unixMilliseconds
         for (text, originText, time) in try audit.queryIDs(sinceMilliseconds: now - horizon) {
             guard let queryID = try? QueryID(hex: text), let origin = try? NodeID(originText) else { continue }
             _ = admission.seen.admit(queryID, origin: origin, deadlineMilliseconds: time + horizon, nowMilliseconds: now)
@@ -127,7 +130,7 @@ actor QueryShell {
         let submission: ResearcherSubmission
         do throws(QueryPlanRejection) {
             signedSubmission = try SignedSubmission(decoding: Array(message.envelope.body))
-            let verified = try submissions.verify(signedSubmission, now: Date())
+            let verified = try submissions.verify(signedSubmission, now: clock.date)
             guard verified.researcher == researcher else {
                 throw QueryPlanRejection(.researcherNotVerified, "the submission is signed by researcher \(verified.researcher) but sent over \(researcher)'s connection")
             }
@@ -136,7 +139,7 @@ actor QueryShell {
             }
             submission = verified.submission
             let deadline = submission.issuedAtMilliseconds + submission.timeoutMilliseconds
-            if let replay = admission.seen.admit(submission.queryID, origin: localNode, deadlineMilliseconds: deadline, nowMilliseconds: UnixMilliseconds.now()) {
+            if let replay = admission.seen.admit(submission.queryID, origin: localNode, deadlineMilliseconds: deadline, nowMilliseconds: clock.unixMilliseconds) {
                 throw replay
             }
         } catch {
@@ -159,7 +162,7 @@ actor QueryShell {
                 researcher: researcher,
                 origin: localNode,
                 catalogues: usable,
-                nowMilliseconds: min(UnixMilliseconds.now(), submission.issuedAtMilliseconds),
+                nowMilliseconds: min(clock.unixMilliseconds, submission.issuedAtMilliseconds),
                 random: &random,
                 queryID: submission.queryID,
                 signed: signedSubmission,
@@ -210,7 +213,7 @@ actor QueryShell {
         response.kind = .querySubmit
         response.body = Data(released.encoded())
         do {
-            try await transport.reply(to: message, with: response)
+            try await link.reply(to: message, with: response)
         } catch {
             logger.warning("the researcher left before the result", metadata: ["query": "\(outcome.plan.queryID)", "reason": "\(error)"])
         }
@@ -237,7 +240,7 @@ actor QueryShell {
             let live = Set(await membership.livePeers)
             let vocabulary = FederatedPlanner.vocabulary(of: await catalogues.catalogues.map(\.catalogue))
             (plan, signed) = try admission.admitPlan(
-                Array(message.envelope.body), from: sender, localNode: localNode, live: live, vocabulary: vocabulary, now: Date()
+                Array(message.envelope.body), from: sender, localNode: localNode, live: live, vocabulary: vocabulary, now: clock.date
             )
         } catch {
             if let named = error.plan { audit(refusalOf: named, error.rejection) }
@@ -250,7 +253,7 @@ actor QueryShell {
         response.kind = .queryPlan
         response.body = Data(result.encoded())
         do {
-            try await transport.reply(to: message, with: response)
+            try await link.reply(to: message, with: response)
         } catch {
             logger.notice("parent gone before the subtree result", metadata: ["query": "\(plan.queryID)", "parent": "\(sender)", "reason": "\(error)"])
         }
@@ -288,25 +291,25 @@ actor QueryShell {
         // ever been dialed by.
         let addresses = Dictionary(await membership.members.map { ($0.nodeID, $0.address) }, uniquingKeysWith: { first, _ in first })
         var live = Set(await membership.livePeers)
-        var actions = coordinator.start(nowMilliseconds: UnixMilliseconds.now(), isReachable: { live.contains($0) })
+        var actions = coordinator.start(nowMilliseconds: clock.unixMilliseconds, isReachable: { live.contains($0) })
         var iterator = events.makeAsyncIterator()
         while true {
             for action in actions {
                 switch action {
                 case .forward(let child, let waitUntil):
-                    tasks.append(Task { [transport] in
+                    tasks.append(Task { [link, clock] in
                         if let address = addresses[child].flatMap({ try? PeerAddress(parsing: $0) }) {
-                            await transport.setAddress(address, for: child)
+                            await link.setAddress(address, for: child)
                         }
-                        if let event = await Self.forward(body(child), kind: kind, to: child, waitUntil: waitUntil, transport: transport) {
+                        if let event = await Self.forward(body(child), kind: kind, to: child, waitUntil: waitUntil, link: link, clock: clock) {
                             continuation.yield(event)
                         }
                     })
                 case .executeLocally:
                     tasks.append(Task { continuation.yield(.local(await local())) })
                 case .scheduleDeadline(let at):
-                    tasks.append(Task {
-                        try? await Task.sleep(for: .milliseconds(max(0, at - UnixMilliseconds.now())))
+                    tasks.append(Task { [clock] in
+                        try? await clock.sleep(for: .milliseconds(max(0, at - clock.unixMilliseconds)))
                         continuation.yield(.deadline)
                     })
                 case .answer(let result):
@@ -317,7 +320,7 @@ actor QueryShell {
             guard let event = await iterator.next() else {
                 preconditionFailure("the event stream of query \(plan.queryID) ended before the coordinator answered")
             }
-            let now = UnixMilliseconds.now()
+            let now = clock.unixMilliseconds
             switch event {
             case .local(let outcome):
                 actions = coordinator.localExecutionFinished(outcome)
@@ -337,13 +340,13 @@ actor QueryShell {
 
     /// Sends the plan to a child and turns what comes back into an event. A child that does
     /// not answer in time yields nothing: the deadline reports it.
-    private static func forward(_ body: Data, kind: MessageKind, to child: NodeID, waitUntil: Int64, transport: MeshTransport) async -> Event? {
+    private static func forward(_ body: Data, kind: MessageKind, to child: NodeID, waitUntil: Int64, link: any MeshLink, clock: any MeshClock) async -> Event? {
         var request = Envelope()
         request.kind = kind
         request.body = body
-        let timeout = max(1, waitUntil - UnixMilliseconds.now())
+        let timeout = max(1, waitUntil - clock.unixMilliseconds)
         do {
-            let response = try await transport.exchange(request, to: child, timeout: .milliseconds(timeout))
+            let response = try await link.exchange(request, to: child, timeout: .milliseconds(timeout))
             switch response.status {
             case .busy:
                 // The child is at its limits: its subtree is asked directly.
@@ -389,7 +392,7 @@ actor QueryShell {
         var cells = 0
         if case .partial(let partial) = computed { cells = partial.cells.count }
         let record = AuditRecord(
-            time: Date(),
+            time: clock.date,
             queryID: plan.queryID.description,
             researcher: plan.researcher.rawValue,
             origin: plan.origin.rawValue,
@@ -470,7 +473,7 @@ actor QueryShell {
         let responders: Set<NodeID>
         do throws(QueryPlanRejection) {
             let live = Set(await membership.livePeers)
-            (plan, request, responders) = try admission.admitUnmasking(Array(message.envelope.body), from: sender, live: live, now: Date())
+            (plan, request, responders) = try admission.admitUnmasking(Array(message.envelope.body), from: sender, live: live, now: clock.date)
         } catch {
             logger.notice("unmasking request rejected", metadata: ["from": "\(sender)", "code": "\(error.code)", "reason": "\(error.message)"])
             await reject(message, error, kind: .queryUnmask)
@@ -481,7 +484,7 @@ actor QueryShell {
         response.kind = .queryUnmask
         response.body = Data(result.encoded())
         do {
-            try await transport.reply(to: message, with: response)
+            try await link.reply(to: message, with: response)
         } catch {
             logger.notice("parent gone before the reveals", metadata: ["query": "\(plan.queryID)", "parent": "\(sender)", "reason": "\(error)"])
         }
@@ -491,7 +494,7 @@ actor QueryShell {
     /// site sees who tried to ask in whose name.
     private func audit(refusalOf plan: QueryPlan, _ rejection: QueryPlanRejection) {
         let record = AuditRecord(
-            time: Date(), queryID: plan.queryID.description, researcher: plan.researcher.rawValue, origin: plan.origin.rawValue, query: plan.normalisedQuery,
+            time: clock.date, queryID: plan.queryID.description, researcher: plan.researcher.rawValue, origin: plan.origin.rawValue, query: plan.normalisedQuery,
             outcome: .refused("\(rejection.code.rawValue): \(rejection.message)"), cellCount: 0
         )
         do {
@@ -506,7 +509,7 @@ actor QueryShell {
     /// release; a failure is logged, since the providers' records of the plan stand.
     private func recordSubmission(researcher: ResearcherID, queryID: String, query: String, outcome: AuditRecord.Outcome) {
         let record = AuditRecord(
-            time: Date(), queryID: queryID, researcher: researcher.rawValue, origin: localNode.rawValue, query: query, outcome: outcome, cellCount: 0,
+            time: clock.date, queryID: queryID, researcher: researcher.rawValue, origin: localNode.rawValue, query: query, outcome: outcome, cellCount: 0,
             kind: .submission
         )
         do {
@@ -528,7 +531,7 @@ actor QueryShell {
                 queryID: plan.queryID.description,
                 query: plan.normalisedQuery,
                 rho: rho,
-                nowMilliseconds: UnixMilliseconds.now(),
+                nowMilliseconds: clock.unixMilliseconds,
                 limits: limits
             )
             switch decision {
@@ -553,7 +556,7 @@ actor QueryShell {
         }
         response.statusMessage = rejection.message
         response.body = Data(rejection.code.rawValue.utf8)
-        try? await transport.reply(to: message, with: response)
+        try? await link.reply(to: message, with: response)
     }
 
     private func reply(to message: InboundMessage, status: ResponseStatus, _ text: String) async {
@@ -561,6 +564,6 @@ actor QueryShell {
         response.kind = message.envelope.kind
         response.status = status
         response.statusMessage = text
-        try? await transport.reply(to: message, with: response)
+        try? await link.reply(to: message, with: response)
     }
 }

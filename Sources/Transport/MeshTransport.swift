@@ -18,7 +18,7 @@ import NIOSSL
 /// - ``request(_:to:timeout:)`` sends a request and waits for the response or the deadline.
 /// - ``messages`` yields what peers send: one-way messages and requests, which the consumer
 ///   answers with ``reply(to:with:)``.
-public final class MeshTransport: @unchecked Sendable {
+public final class MeshTransport: MeshLink, @unchecked Sendable {
     public let localIdentity: PeerIdentity
     public let eventLoop: any EventLoop
     public let statistics = FrameStatistics()
@@ -144,19 +144,9 @@ public final class MeshTransport: @unchecked Sendable {
         }
     }
 
-    /// Sends a request to `node` and waits for its response. The absolute deadline travels
-    /// with the request so that the responder can give up when nobody waits any more.
-    /// A response whose status is not OK is thrown as a `remoteError`.
-    public func request(_ envelope: Envelope, to node: NodeID, timeout: Duration) async throws(TransportError) -> Envelope {
-        let response = try await exchange(envelope, to: node, timeout: timeout)
-        guard response.status == .ok else {
-            throw TransportError(.remoteError, "\(node) answered \(response.status): \(response.statusMessage)")
-        }
-        return response
-    }
-
-    /// Like ``request(_:to:timeout:)``, but returns the response whatever its status, for
-    /// callers that act on the kind of refusal (its status, message and body).
+    /// Sends a request to `node` and returns its response whatever its status (``request(_:to:timeout:)``
+    /// throws a refusal instead). The absolute deadline travels with the request so that the
+    /// responder can give up when nobody waits any more.
     public func exchange(_ envelope: Envelope, to node: NodeID, timeout: Duration) async throws(TransportError) -> Envelope {
         var envelope = envelope
         envelope.sender = localIdentity.idString
@@ -178,11 +168,7 @@ public final class MeshTransport: @unchecked Sendable {
     /// Answers a request on the connection it arrived on (researchers cannot be dialed back),
     /// or, if that connection is gone and the requester is a node, through its link.
     public func reply(to request: InboundMessage, with response: Envelope) async throws(TransportError) {
-        var response = response
-        response.direction = .response
-        response.requestID = request.envelope.requestID
-        response.sender = localIdentity.idString
-        let message = response
+        let message = response.response(to: request.envelope, from: localIdentity)
         let result = await eventLoop.submit { () -> Result<Void, TransportError> in
             Result { () throws(TransportError) in
                 if let channel = self.channels[request.connectionID] {
@@ -203,7 +189,7 @@ public final class MeshTransport: @unchecked Sendable {
     /// Dials an address and waits until the peer is authenticated; returns its identity.
     /// With `expecting` nil, any node is accepted (a researcher knows an address, not an ID).
     /// A node reached this way gets a persistent link like any other.
-    public func connect(to address: PeerAddress, expecting node: NodeID? = nil) async throws -> PeerIdentity {
+    public func connect(to address: PeerAddress, expecting node: NodeID?) async throws -> PeerIdentity {
         let future = eventLoop.flatSubmit { () -> EventLoopFuture<PeerIdentity> in
             let promise = self.eventLoop.makePromise(of: PeerIdentity.self)
             let id = self.openConnection(to: address, expecting: node, promise: promise)

@@ -188,7 +188,7 @@ struct QueryWireInputTests {
             var logger = Logger(label: "oncomesh.test.researcher")
             logger.logLevel = .critical
             let instance = SWIMInstance(localNode: try NodeID("alice"), localAddress: "127.0.0.1:1", settings: Self.probeSettings, seed: 7, now: .zero)
-            let membership = MembershipShell(instance: instance, transport: transport, logger: logger) { _ in }
+            let membership = MembershipShell(instance: instance, link: transport, clock: SystemMeshClock(), logger: logger) { _ in }
             let pump = Task {
                 for await message in transport.messages {
                     if case .node(let peer) = message.from, message.envelope.kind == .membership {
@@ -555,7 +555,7 @@ final class QueryWireFixture: @unchecked Sendable {
         _ = try await transport.listen(host: "127.0.0.1", port: probePort)
         var system = SystemRandomNumberGenerator()
         let instance = SWIMInstance(localNode: probe, localAddress: "127.0.0.1:\(probePort)", settings: probeSettings, seed: system.next(), now: .zero)
-        let membership = MembershipShell(instance: instance, transport: transport, logger: logger) { _ in }
+        let membership = MembershipShell(instance: instance, link: transport, clock: SystemMeshClock(), logger: logger) { _ in }
         let pump = Task {
             for await message in transport.messages {
                 switch (message.envelope.kind, message.from) {

@@ -22,21 +22,16 @@ import Testing
     }
 
     /// Seeds of `make swarm` whose cut (two-sided, three-sided, one-way) outlasted the
-    /// suspicion timeout: both sides declare each other dead, and since
-    /// `SWIMInstance` never sends anything to a member it holds dead, and the rumours of the
-    /// deaths are spent by the time the network heals, the sides never meet again. Until the
-    /// membership core contacts dead members again (as Serf's reconnect does), the mesh stays
-    /// split and these runs fail; the known issue then stops occurring, which fails this test
-    /// and is the sign to check the seeds plainly. (nodes, seed)
-    static let cutsOutlastingTheSuspicionTimeout: [(nodes: Int, seed: UInt64)] = [(16, 59), (16, 114), (16, 56)]
+    /// suspicion timeout, so that both sides declared each other dead. (nodes, seed)
+    static let cutsOutlastingTheSuspicionTimeout: [(nodes: Int, seed: UInt64)] = [(16, 59), (16, 114), (16, 56), (32, 63), (32, 83)]
 
+    /// Regression seeds: both sides of a cut that outlasted the suspicion timeout held each
+    /// other dead and never spoke again (SWIMInstance's reconnect of dead members fixed it).
     @Test func aCutOutlastingTheSuspicionTimeoutHeals() throws {
-        try withKnownIssue("a member held dead is never contacted again, so a long cut never heals") {
-            for (nodes, seed) in Self.cutsOutlastingTheSuspicionTimeout {
-                let outcome = try SwarmRun.run(seed: seed, options: SwarmOptions(nodeCount: nodes))
-                #expect(outcome.violations.isEmpty, "\(outcome.report)")
-                #expect(outcome.livenessFailures.isEmpty, "\(outcome.report)")
-            }
+        for (nodes, seed) in Self.cutsOutlastingTheSuspicionTimeout {
+            let outcome = try SwarmRun.run(seed: seed, options: SwarmOptions(nodeCount: nodes))
+            #expect(outcome.violations.isEmpty, "\(outcome.report)")
+            #expect(outcome.livenessFailures.isEmpty, "\(outcome.report)")
         }
     }
 
