@@ -199,6 +199,9 @@ public struct SWIMInstance: Sendable {
             if let peer = randomLiveMembers(count: 1, excluding: []).first, let address = others[peer]?.member.address {
                 actions.append(.send(.pushPull(.request, replyAddress: localAddress, members: members), to: .node(peer, address: address)))
             }
+            if let dead = reconnectCandidate(), let address = others[dead]?.member.address {
+                actions.append(.send(.pushPull(.request, replyAddress: localAddress, members: members), to: .node(dead, address: address)))
+            }
             return actions
         case .gossipRound:
             guard lifecycle == .running else { return [] }
@@ -253,7 +256,20 @@ public struct SWIMInstance: Sendable {
             if !news.isEmpty { actions.append(.catalogueNews(news, from: sender)) }
         case .pushPull(let kind, let replyAddress, let remoteMembers):
             // Anti-entropy: merge the full state with the same precedence rules as rumours.
+            // Both lists are normally in node ID order and mostly agree, so a cursor walks
+            // `othersInOrder` alongside: an entry it already holds in a status the remote one
+            // does not change is skipped without a dictionary lookup (at a thousand members,
+            // a push-pull is a thousand such entries). Anything else goes through `apply`,
+            // after which the cursor is found again, so any remote order stays correct.
+            var cursor = 0
             for remote in remoteMembers {
+                if cursor < othersInOrder.count, othersInOrder[cursor].nodeID == remote.nodeID {
+                    if !Self.mayChange(othersInOrder[cursor].status, with: remote.status) {
+                        cursor += 1
+                        continue
+                    }
+                }
+                defer { cursor = Self.position(after: remote.nodeID, in: othersInOrder) }
                 let source: NodeID
                 switch remote.status {
                 case .alive, .left: source = remote.nodeID
@@ -406,6 +422,10 @@ public struct SWIMInstance: Sendable {
         if node == localNode {
             return applyAboutSelf(update)
         }
+        // Most rumours are old news: settle those on the status alone, before copying the record.
+        if let current = others[node]?.member.status, !Self.mayChange(current, with: update.member.status) {
+            return []
+        }
         guard var record = others[node] else {
             // Only an alive rumour introduces a member; a suspicion or death of a member we
             // never knew carries nothing to act on (memberlist does the same).
@@ -553,6 +573,41 @@ public struct SWIMInstance: Sendable {
             candidates.swapAt(position, other)
         }
         return Array(candidates.prefix(picks))
+    }
+
+    /// A member held dead to try once more this push-pull round, or nil (Serf's reconnect of
+    /// failed members): no rumour crosses a cut, so once both sides of a partition that
+    /// outlasted the suspicion timeout hold each other dead, nobody would contact the other
+    /// side again and the mesh would stay split after the network heals. A member held dead
+    /// that is in fact alive answers with its view, in which we are the dead one, and both
+    /// refute (SWIM §4.2, refutation by a higher incarnation). Tried with probability
+    /// dead / (dead + live others), so members that crashed for good cost little; only
+    /// rounds with a dead member draw from the random source.
+    private mutating func reconnectCandidate() -> NodeID? {
+        var dead: [NodeID] = []
+        for (node, since) in tombstoneOrder[tombstoneHead...] {
+            guard let record = others[node], record.terminalSince == since, case .dead = record.member.status else { continue }
+            dead.append(node)
+        }
+        guard !dead.isEmpty else { return nil }
+        let chance = Double(dead.count) / Double(dead.count + probeOrder.order.count)
+        guard Double.random(in: 0..<1, using: &random) < chance else { return nil }
+        return dead[Int.random(in: 0..<dead.count, using: &random)]
+    }
+
+    /// Whether a rumour of `incoming` about a member held as `current` can do anything:
+    /// supersede it, or (both suspicions) confirm it (Lifeguard §IV.B). When it cannot,
+    /// `apply` changes nothing and returns no action.
+    private static func mayChange(_ current: MemberStatus, with incoming: MemberStatus) -> Bool {
+        if incoming.supersedes(current) { return true }
+        if case .suspect = incoming, case .suspect = current { return true }
+        return false
+    }
+
+    /// The position after `node` in the sorted `members` (its insertion point if absent).
+    private static func position(after node: NodeID, in members: [Member]) -> Int {
+        let point = insertionPoint(of: node, in: members)
+        return point < members.count && members[point].nodeID == node ? point + 1 : point
     }
 
     /// The first position in the sorted `members` whose node is not before `node`.

@@ -424,9 +424,7 @@ final class QueryMesh {
         let origin = chosen.flatMap { simulator.nodes[$0].isUp ? $0 : nil } ?? live[simulator.draw(below: live.count)]
         let node = simulator.nodes[origin]
         let liveIDs = Set(node.live.elements.map { simulator.nodes[$0].id })
-        let known = node.store.catalogues.map(\.catalogue)
-        let usable = known.filter { $0.nodeID == node.id || liveIDs.contains($0.nodeID) }
-        let absent = known.map(\.nodeID).filter { $0 != node.id && !liveIDs.contains($0) }
+        let (usable, absent) = FederatedPlanner.catalogues(known: node.store.catalogues.map(\.catalogue), live: liveIDs, origin: node.id)
         let outcome: FederatedPlanner.Outcome
         let signed: SignedQueryPlan
         submitted.append(!plaintextTree)
@@ -879,10 +877,7 @@ final class QueryMesh {
 
     private func release(_ subtree: SubtreeResult, outcome: FederatedPlanner.Outcome, absent: [NodeID], origin: Int, startedAt: Duration) {
         let plan = outcome.plan
-        var released = outcome.release(subtree)
-        for node in absent where !released.coverage.accountedFor.contains(node) {
-            released.coverage.failed[node] = "not alive in the membership of \(simulator.nodes[origin].id)"
-        }
+        let released = outcome.release(subtree, absent: absent)
         let what = "\(plan.secureAggregation ? "masked" : "plaintext") query \(plan.queryID) from node \(origin) (seed \(simulator.seed))"
         let k = released.table.k
         // No released cell shows fewer than K persons.
