@@ -182,7 +182,7 @@ public struct CatalogueDissemination: Sendable {
         if !expired.isEmpty { catalogueDropped() }
         for owner in expired { actions.append(.expired(owner)) }
         let store = self.store
-        for request in pulls.due(now: now, held: { store.catalogue(of: $0)?.catalogue.version }) {
+        for request in pulls.due(now: now, held: { store.version(of: $0) }) {
             actions.append(.pull(request))
         }
         if let due = nextDigestAt, now >= due {
@@ -284,7 +284,7 @@ public struct CatalogueDissemination: Sendable {
 
     private mutating func heard(_ entries: [CatalogueDigestEntry], from peer: NodeID, now: Duration) -> CataloguePulls.Request? {
         let store = self.store
-        return pulls.heard(entries, from: peer, now: now, held: { store.catalogue(of: $0)?.catalogue.version })
+        return pulls.heard(entries, from: peer, now: now, held: { store.version(of: $0) })
     }
 
     private mutating func offer(

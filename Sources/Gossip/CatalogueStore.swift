@@ -14,6 +14,16 @@ import X509
 public struct CatalogueStore: Sendable {
     public private(set) var verifier: CatalogueVerifier
     private var held: [NodeID: VerifiedCatalogue] = [:]
+    /// The version of every held catalogue: what a digest or an announcement is compared
+    /// against, without copying the catalogue out of `held`.
+    private var versions: [NodeID: UInt64] = [:]
+    /// ``digest()``, kept in node ID order as catalogues come and go (a binary search per
+    /// change) instead of sorted for every anti-entropy round.
+    private var ordered: [CatalogueDigestEntry] = []
+    /// No held catalogue expires before this (Unix milliseconds): a lower bound, lowered on
+    /// every accepted catalogue and made exact by each scan, so that ``expire(now:)`` only
+    /// scans the store when something may have expired.
+    private var earliestExpiry: Int64 = .max
     /// Every refused offer, by reason, since the store was made.
     public private(set) var rejections: [CatalogueRejection.Reason: Int] = [:]
 
@@ -30,6 +40,9 @@ public struct CatalogueStore: Sendable {
 
     public func catalogue(of node: NodeID) -> VerifiedCatalogue? { held[node] }
 
+    /// The version of the catalogue held for `node`, nil if none.
+    public func version(of node: NodeID) -> UInt64? { versions[node] }
+
     /// All held catalogues, ordered by node ID.
     public var catalogues: [VerifiedCatalogue] {
         held.keys.sorted().map { held[$0]! }
@@ -37,7 +50,7 @@ public struct CatalogueStore: Sendable {
 
     /// (node ID, version) of every catalogue held, ordered by node ID.
     public func digest() -> [CatalogueDigestEntry] {
-        held.keys.sorted().map { CatalogueDigestEntry(nodeID: $0, version: held[$0]!.catalogue.version) }
+        ordered
     }
 
     /// The nodes whose catalogue the peer holds in a newer version than we do (or we lack):
@@ -82,13 +95,20 @@ public struct CatalogueStore: Sendable {
             )
         }
         held[node] = verified
+        versions[node] = verified.catalogue.version
+        let entry = CatalogueDigestEntry(nodeID: node, version: verified.catalogue.version)
+        let position = Self.position(of: node, in: ordered)
+        if previous == nil { ordered.insert(entry, at: position) } else { ordered[position] = entry }
+        earliestExpiry = min(earliestExpiry, verified.catalogue.expiresAtMilliseconds)
         return .accepted(node: node, version: verified.catalogue.version, replacedVersion: previous)
     }
 
     /// Forgets a node's catalogue (it left, or its data must no longer be planned against).
     @discardableResult
     public mutating func drop(node: NodeID) -> Bool {
-        held.removeValue(forKey: node) != nil
+        guard held.removeValue(forKey: node) != nil else { return false }
+        forget([node])
+        return true
     }
 
     /// Forgets every catalogue signed by the certificate with this serial; returns the nodes.
@@ -97,6 +117,7 @@ public struct CatalogueStore: Sendable {
         let normalised = serial.normalised
         let nodes = held.filter { $0.value.signerSerial.normalised == normalised }.keys.sorted()
         for node in nodes { held[node] = nil }
+        forget(nodes)
         return nodes
     }
 
@@ -104,8 +125,11 @@ public struct CatalogueStore: Sendable {
     /// their owners stopped re-signing.
     @discardableResult
     public mutating func expire(now: Date) -> [NodeID] {
+        guard UnixMilliseconds.from(now) >= earliestExpiry else { return [] }
         let nodes = held.filter { $0.value.catalogue.isExpired(at: now) }.keys.sorted()
         for node in nodes { held[node] = nil }
+        forget(nodes)
+        earliestExpiry = held.values.lazy.map(\.catalogue.expiresAtMilliseconds).min() ?? .max
         return nodes
     }
 
@@ -119,7 +143,26 @@ public struct CatalogueStore: Sendable {
         verifier.revocations = list
         let nodes = held.filter { list.contains($0.value.signerSerial) }.keys.sorted()
         for node in nodes { held[node] = nil }
+        forget(nodes)
         return nodes
+    }
+
+    /// Removes dropped catalogues from `versions` and `ordered` (rare: expiry, revocation).
+    private mutating func forget(_ nodes: [NodeID]) {
+        guard !nodes.isEmpty else { return }
+        for node in nodes { versions[node] = nil }
+        ordered.removeAll { versions[$0.nodeID] == nil }
+    }
+
+    /// The first position in the node-ordered `entries` whose node is not before `node`.
+    private static func position(of node: NodeID, in entries: [CatalogueDigestEntry]) -> Int {
+        var low = 0
+        var high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].nodeID < node { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     private mutating func reject(_ rejection: CatalogueRejection) -> OfferOutcome {

@@ -290,7 +290,7 @@ public final class Simulator {
         if let cached = nodes[node].digestBytes, cached.changeCount == changeCount {
             entries = cached.bytes
         } else {
-            entries = ((try? CatalogueDigestEntry.wire(digest.entries).serializedBytes() as [UInt8])?.count) ?? 0
+            entries = CatalogueDigestEntry.encodedSize(digest.entries)
             nodes[node].digestBytes = (changeCount, entries)
         }
         return entries + (digest.wantsDigest ? 2 : 0) + (digest.revocationVersion > 0 ? 1 + Self.varintLength(Int(digest.revocationVersion)) : 0)
@@ -309,8 +309,8 @@ public final class Simulator {
                 }
             case .pull(let request):
                 guard let holder = indexOf[request.peer] else { continue }
-                let wire = CatalogueDigestEntry.wire(request.owners.map { CatalogueDigestEntry(nodeID: $0, version: 0) })
-                send(kind, from: node, to: holder, bytes: ((try? wire.serializedBytes() as [UInt8])?.count) ?? 0) {
+                let bytes = CatalogueDigestEntry.encodedSize(request.owners.map { CatalogueDigestEntry(nodeID: $0, version: 0) })
+                send(kind, from: node, to: holder, bytes: bytes) {
                     .pull(from: node, to: holder, nodes: request.owners, kind: kind)
                 }
             case .sendRevocations(let list, let peers):
