@@ -50,7 +50,7 @@ extension Simulator {
                 signed = SignedCatalogue(payload: payload, signature: signature.rawRepresentation, certificateChain: chain)
             case .expired:
                 let old = SimulatedFederation.epoch.addingTimeInterval(-3 * 24 * 3600)
-                var catalogue = try SyntheticSite.catalogue(node: nodes[owner].id, index: owner, version: held.catalogue.version + 2000, now: old, minimumCellSize: 1)
+                var catalogue = try SimulatedCatalogue.catalogue(node: nodes[owner].id, index: owner, version: held.catalogue.version + 2000, now: old, minimumCellSize: 1)
                 catalogue.version = held.catalogue.version + 2000
                 signed = try nodes[owner].signer.sign(catalogue)
             case .replay:

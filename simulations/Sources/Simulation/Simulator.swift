@@ -179,7 +179,7 @@ public final class Simulator {
     public func publish(_ node: Int) throws {
         let date = SimulatedFederation.date(now)
         let version = nodes[node].catalogues.nextOwnVersion(floor: (published[node]?.keys.max() ?? 0) + 1)
-        let catalogue = try SyntheticSite.catalogue(
+        let catalogue = try SimulatedCatalogue.catalogue(
             node: nodes[node].id, index: node, version: version, now: date, minimumCellSize: settings.minimumCellSize, summary: siteSummaries[node],
             aggregationPublicKey: Array(nodes[node].aggregationKey.publicKey.rawRepresentation))
         let signed = try nodes[node].signer.sign(catalogue)

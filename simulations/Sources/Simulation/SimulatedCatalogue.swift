@@ -2,10 +2,11 @@ import Foundation
 import Gossip
 import MeshCore
 
-/// The small synthetic site behind each simulated node: enough data for a real catalogue
-/// over the reference schema. Sizes are a function of the node's index, not of the seed,
-/// so catalogues are the same in every run.
-public enum SyntheticSite {
+/// The catalogue each simulated node publishes: a real catalogue over the reference schema,
+/// built and signed as a node builds its own, describing a site of a size that is a function
+/// of the node's index (not of the seed, so catalogues are the same in every run). No rows
+/// are drawn here: scenarios that query data give the node a `SiteSummary` of real rows.
+public enum SimulatedCatalogue {
     public static func subjectCount(index: Int) -> Int {
         40 + (index &* 7919) % 960
     }
