@@ -181,8 +181,8 @@ public struct CatalogueDissemination: Sendable {
         let expired = store.expire(now: date)
         if !expired.isEmpty { catalogueDropped() }
         for owner in expired { actions.append(.expired(owner)) }
-        let store = self.store
-        for request in pulls.due(now: now, held: { store.version(of: $0) }) {
+        let versions = store.heldVersions
+        for request in pulls.due(now: now, held: { versions[$0] }) {
             actions.append(.pull(request))
         }
         if let due = nextDigestAt, now >= due {
@@ -283,8 +283,8 @@ public struct CatalogueDissemination: Sendable {
     // MARK: - Rules shared by the inputs
 
     private mutating func heard(_ entries: [CatalogueDigestEntry], from peer: NodeID, now: Duration) -> CataloguePulls.Request? {
-        let store = self.store
-        return pulls.heard(entries, from: peer, now: now, held: { store.version(of: $0) })
+        let versions = store.heldVersions
+        return pulls.heard(entries, from: peer, now: now, held: { versions[$0] })
     }
 
     private mutating func offer(

@@ -77,7 +77,7 @@ public struct CataloguePulls: Sendable {
 
     /// When the earliest unmet want is due to be pulled again (nil: nothing wanted).
     public var nextDue: Duration? {
-        wanted.values.map { $0.lastAttempt + retryAfter }.min()
+        wanted.values.lazy.map { $0.lastAttempt + retryAfter }.min()
     }
 
     /// `owner`'s catalogue at `version` is now held: a want for it or an older one is met.

@@ -43,6 +43,11 @@ public struct CatalogueStore: Sendable {
     /// The version of the catalogue held for `node`, nil if none.
     public func version(of node: NodeID) -> UInt64? { versions[node] }
 
+    /// The version held of every node's catalogue. For a caller that looks up many versions
+    /// while it mutates something else of its own: holding this map costs one reference,
+    /// holding a copy of the whole store one per part of it.
+    public var heldVersions: [NodeID: UInt64] { versions }
+
     /// All held catalogues, ordered by node ID.
     public var catalogues: [VerifiedCatalogue] {
         held.keys.sorted().map { held[$0]! }
