@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEMO_DIR ?= demo-output
 APT_PACKAGES = liblz4-dev lz4 openssl pkg-config libsqlite3-dev iproute2
 
-.PHONY: demo test unit test-hosts fuzz build deps proto benchmark benchmark-aggregation benchmark-query benchmark-load benchmark-privacy simulate swarm clean
+.PHONY: demo test test-deps unit test-hosts fuzz build deps proto benchmark benchmark-aggregation benchmark-query benchmark-load benchmark-privacy simulate swarm clean
 
 deps:
 	@missing=""; \
@@ -23,9 +23,13 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# pydicom writes the DICOM files DICOMTests reads (Tests/DICOMTests/make_dicom_fixtures.py).
+test-deps: deps
+	python3 -c "import pydicom" 2>/dev/null || pip install pydicom
+
 # Tests run one at a time: the end-to-end ones start real node processes and measure time,
 # which tests running beside them on the same two cores would distort.
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 
@@ -33,7 +37,7 @@ test: deps
 # no simulated scenario. Skipped: suites that start meshnode/meshsim/openssl/lz4 processes
 # or listen on sockets (they run in `make test`).
 UNIT_SKIP = (AuditLogCommandTests|AuditVerifyCommandTests|BudgetRefusalTests|CACommandTests|FederatedQueryTests|FederatedQueryOracleTests|HostBedTests|MeshFormationTests|PrivacyLedgerCommandTests|QueryWireInputTests|RevokeCommandTests|SiteImportTests|SyntheticSiteTests|DisclosureAttackTests|MeshTransportTests|MutualTLSTests|FederationCATests|LZ4FrameTests|ScenarioTests|SwarmTests)
-unit:
+unit: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip '$(UNIT_SKIP)'
 

@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "QueryPlanner", targets: ["QueryPlanner"]),
         .library(name: "SecureAggregation", targets: ["SecureAggregation"]),
         .library(name: "SyntheticData", targets: ["SyntheticData"]),
+        .library(name: "DICOM", targets: ["DICOM"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -87,6 +88,7 @@ let package = Package(
             name: "SecureAggregation",
             dependencies: ["MeshCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .target(name: "DICOM"),
         .target(
             name: "SyntheticData",
             dependencies: ["MeshCore", "Aggregation"]
@@ -180,6 +182,11 @@ let package = Package(
         .testTarget(
             name: "AggregationTests",
             dependencies: ["Aggregation", "MeshCore", "QueryPlanner", "SyntheticData", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "DICOMTests",
+            dependencies: ["DICOM", "TestSupport"],
+            exclude: ["make_dicom_fixtures.py"]
         ),
         .testTarget(
             name: "SecureAggregationTests",
