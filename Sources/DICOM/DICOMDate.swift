@@ -16,7 +16,7 @@ public struct DICOMDate: Hashable, Comparable, Sendable, CustomStringConvertible
     public init?(dicom text: String) {
         let digits = text.count == 10 && Array(text)[4] == "." && Array(text)[7] == "."
             ? String(text.filter { $0 != "." }) : text
-        guard digits.count == 8, digits.allSatisfy(\.isASCII), let number = Int(digits), number >= 0 else { return nil }
+        guard digits.count == 8, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(digits) else { return nil }
         self.init(year: number / 10000, month: number / 100 % 100, day: number % 100)
     }
 

@@ -60,8 +60,8 @@ private struct HeaderParse {
     }
 
     /// The file meta group (PS3.10 7.1), explicit VR little endian whatever the dataset's
-    /// syntax. It ends where its group length (0002,0000) says or, without one, at the
-    /// first tag of another group. Returns the Transfer Syntax UID and sets the encoding.
+    /// syntax. It ends where its group length (0002,0000) says (a deflated dataset may start
+    /// with any bytes) or at the first tag of another group, whichever comes first. Returns the Transfer Syntax UID and sets the encoding.
     mutating func readFileMeta() throws(DICOMReadError) -> String {
         let start = input.offset
         guard input.remaining >= 2, littleEndian16(try peek(2, element: start), 0) == 0x0002 else {
@@ -70,11 +70,8 @@ private struct HeaderParse {
         var end: Int?
         var transferSyntaxUID: String?
         while input.remaining >= 2 {
-            if let end {
-                if input.offset >= end { break }
-            } else if littleEndian16(try peek(2, element: input.offset), 0) != 0x0002 {
-                break
-            }
+            if let end, input.offset >= end { break }
+            if littleEndian16(try peek(2, element: input.offset), 0) != 0x0002 { break }
             let header = try readElementHeader()
             guard !header.hasUndefinedLength else {
                 throw failure(.malformedLength(header.length, "file meta elements have defined lengths (PS3.10 7.1)"), header.offset, header.tag)

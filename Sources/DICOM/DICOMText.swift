@@ -28,7 +28,9 @@ enum DICOMText {
     static func decimalString(_ text: String) -> Decimal? {
         let value = firstValue(text)
         let allowed = Set("0123456789+-.eE")
-        guard !value.isEmpty, value.allSatisfy({ allowed.contains($0) }) else { return nil }
+        guard !value.isEmpty, value.allSatisfy({ allowed.contains($0) }),
+            value.filter({ $0 == "." }).count <= 1, value.filter({ $0 == "e" || $0 == "E" }).count <= 1
+        else { return nil }
         return Decimal(string: value, locale: Locale(identifier: "en_US_POSIX"))
     }
 }

@@ -18,7 +18,7 @@ import Testing
         #expect(DICOMDate(dicom: "20190315") == DICOMDate(year: 2019, month: 3, day: 15))
         #expect(DICOMDate(dicom: "2019.03.15") == DICOMDate(year: 2019, month: 3, day: 15))
         #expect(DICOMDate(dicom: "20000229") != nil)
-        for invalid in ["19000229", "20191301", "20190431", "2019031", "201903150", "2019-03-15", "", "-0190315"] {
+        for invalid in ["19000229", "20191301", "20190431", "2019031", "201903150", "2019-03-15", "", "-0190315", "+0190315"] {
             #expect(DICOMDate(dicom: invalid) == nil, "\(invalid)")
         }
     }
