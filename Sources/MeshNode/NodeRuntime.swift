@@ -130,7 +130,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
             }
             tasks.addTask {
                 let watch = try FolderWatch(config: config, revocations: revocations)
-                await shells.runHousekeeping { _ in
+                await shells.runHousekeeping {
                     // New data (a re-import) gives a new catalogue version at once.
                     if let snapshot = watch.changedSnapshot(keyer: recordKeys, logger: self.logger) {
                         site.replace(with: snapshot)

@@ -57,11 +57,10 @@ final class NodeShells: Sendable {
 
     /// One catalogue housekeeping round every ``catalogueRoundInterval`` until cancelled;
     /// `beforeRound` runs first in each (the runtime reloads changed site data there).
-    func runHousekeeping(beforeRound: @escaping @Sendable ([NodeID]) async -> Void = { _ in }) async {
+    func runHousekeeping(beforeRound: @escaping @Sendable () async -> Void = {}) async {
         while !Task.isCancelled {
-            let live = await membership.livePeers
-            await beforeRound(live)
-            await catalogues.round(liveMembers: live)
+            await beforeRound()
+            await catalogues.round(liveMembers: await membership.livePeers)
             guard (try? await clock.sleep(for: Self.catalogueRoundInterval)) != nil else { return }
         }
     }
