@@ -96,7 +96,6 @@ public struct CatalogueDissemination: Sendable {
     public private(set) var fingerprint: UInt64 = 0
     /// Raised on every change of what is held (a digest cached by a shell is stale once it moves).
     public private(set) var changeCount = 0
-    private var cachedDigest: [CatalogueDigestEntry]?
 
     public init(verifier: CatalogueVerifier, settings: Settings = Settings(), seed: UInt64) {
         self.settings = settings
@@ -106,23 +105,15 @@ public struct CatalogueDissemination: Sendable {
     }
 
     /// Catalogues held, one per owner.
-    public private(set) var heldCount = 0
+    public var heldCount: Int { store.count }
     /// Owners with a newer version wanted and not yet held.
     public var wantedCount: Int { pulls.wantedCount }
     /// The revocation list version in force (0: none).
     public var revocationVersion: UInt64 { store.verifier.revocations.version }
 
-    /// (owner, version) of every catalogue held, ordered by owner; cached until it changes.
-    public mutating func digestEntries() -> [CatalogueDigestEntry] {
-        if let cachedDigest { return cachedDigest }
-        let entries = store.digest()
-        cachedDigest = entries
-        return entries
-    }
-
-    /// The digest this node sends.
-    public mutating func digest(wantsDigest: Bool) -> Digest {
-        Digest(entries: digestEntries(), wantsDigest: wantsDigest, revocationVersion: revocationVersion)
+    /// The digest this node sends (the store keeps its entries in owner order).
+    public func digest(wantsDigest: Bool) -> Digest {
+        Digest(entries: store.digest(), wantsDigest: wantsDigest, revocationVersion: revocationVersion)
     }
 
     /// The process starts at `now`: the first anti-entropy round comes at a phase drawn in
@@ -274,9 +265,7 @@ public struct CatalogueDissemination: Sendable {
         own = nil
         heldRevocations = nil
         fingerprint = 0
-        heldCount = 0
         changeCount += 1
-        cachedDigest = nil
         start(now: now)
     }
 
@@ -299,10 +288,9 @@ public struct CatalogueDissemination: Sendable {
         }
         switch outcome {
         case .accepted(let owner, let version, let replaced):
-            if let replaced { fingerprint &-= Self.fingerprintTerm(owner: owner, version: replaced) } else { heldCount += 1 }
+            if let replaced { fingerprint &-= Self.fingerprintTerm(owner: owner, version: replaced) }
             fingerprint &+= Self.fingerprintTerm(owner: owner, version: version)
             changeCount += 1
-            cachedDigest = nil
             pulls.accepted(owner: owner, version: version)
             actions.append(.accepted(signed, owner: owner, version: version, replaced: replaced, via: peer))
             if peer == nil { actions.append(.announce([CatalogueDigestEntry(nodeID: owner, version: version)])) }
@@ -314,13 +302,10 @@ public struct CatalogueDissemination: Sendable {
     /// Catalogues left the store (expired, revoked): the fingerprint is rebuilt from what it
     /// still holds (rare, so O(held) is fine).
     private mutating func catalogueDropped() {
-        let held = store.digest()
         var rebuilt: UInt64 = 0
-        for entry in held { rebuilt &+= Self.fingerprintTerm(owner: entry.nodeID, version: entry.version) }
+        for entry in store.digest() { rebuilt &+= Self.fingerprintTerm(owner: entry.nodeID, version: entry.version) }
         fingerprint = rebuilt
-        heldCount = held.count
         changeCount += 1
-        cachedDigest = nil
     }
 
     /// A well-mixed 64-bit term for (owner, version): FNV-1a over the owner's ID, then the

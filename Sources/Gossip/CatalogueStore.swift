@@ -40,6 +40,9 @@ public struct CatalogueStore: Sendable {
 
     public func catalogue(of node: NodeID) -> VerifiedCatalogue? { held[node] }
 
+    /// How many catalogues are held.
+    public var count: Int { versions.count }
+
     /// The version of the catalogue held for `node`, nil if none.
     public func version(of node: NodeID) -> UInt64? { versions[node] }
 
@@ -102,7 +105,7 @@ public struct CatalogueStore: Sendable {
         held[node] = verified
         versions[node] = verified.catalogue.version
         let entry = CatalogueDigestEntry(nodeID: node, version: verified.catalogue.version)
-        let position = Self.position(of: node, in: ordered)
+        let position = ordered.sortedInsertionIndex(of: node, key: \.nodeID)
         if previous == nil { ordered.insert(entry, at: position) } else { ordered[position] = entry }
         earliestExpiry = min(earliestExpiry, verified.catalogue.expiresAtMilliseconds)
         return .accepted(node: node, version: verified.catalogue.version, replacedVersion: previous)
@@ -157,17 +160,6 @@ public struct CatalogueStore: Sendable {
         guard !nodes.isEmpty else { return }
         for node in nodes { versions[node] = nil }
         ordered.removeAll { versions[$0.nodeID] == nil }
-    }
-
-    /// The first position in the node-ordered `entries` whose node is not before `node`.
-    private static func position(of node: NodeID, in entries: [CatalogueDigestEntry]) -> Int {
-        var low = 0
-        var high = entries.count
-        while low < high {
-            let middle = (low + high) / 2
-            if entries[middle].nodeID < node { low = middle + 1 } else { high = middle }
-        }
-        return low
     }
 
     private mutating func reject(_ rejection: CatalogueRejection) -> OfferOutcome {

@@ -431,7 +431,7 @@ public struct SWIMInstance: Sendable {
             // never knew carries nothing to act on (memberlist does the same).
             guard case .alive = update.member.status else { return [] }
             others[node] = MemberRecord(member: update.member)
-            othersInOrder.insert(update.member, at: Self.insertionPoint(of: node, in: othersInOrder))
+            othersInOrder.insert(update.member, at: othersInOrder.sortedInsertionIndex(of: node, key: \.nodeID))
             probeOrder.insert(node, using: &random)
             gossip.enqueue(update)
             return [.event(.joined(update.member))]
@@ -484,7 +484,7 @@ public struct SWIMInstance: Sendable {
             }
         }
         others[node] = record
-        othersInOrder[Self.insertionPoint(of: node, in: othersInOrder)] = record.member
+        othersInOrder[othersInOrder.sortedInsertionIndex(of: node, key: \.nodeID)] = record.member
         gossip.enqueue(MemberUpdate(member: record.member, source: update.source))
         return actions
     }
@@ -606,19 +606,8 @@ public struct SWIMInstance: Sendable {
 
     /// The position after `node` in the sorted `members` (its insertion point if absent).
     private static func position(after node: NodeID, in members: [Member]) -> Int {
-        let point = insertionPoint(of: node, in: members)
+        let point = members.sortedInsertionIndex(of: node, key: \.nodeID)
         return point < members.count && members[point].nodeID == node ? point + 1 : point
-    }
-
-    /// The first position in the sorted `members` whose node is not before `node`.
-    private static func insertionPoint(of node: NodeID, in members: [Member]) -> Int {
-        var low = 0
-        var high = members.count
-        while low < high {
-            let middle = (low + high) / 2
-            if members[middle].nodeID < node { low = middle + 1 } else { high = middle }
-        }
-        return low
     }
 
     private func isAlive(_ node: NodeID) -> Bool {
@@ -637,7 +626,7 @@ public struct SWIMInstance: Sendable {
             tombstoneHead += 1
             if others[node]?.terminalSince == since {
                 others[node] = nil
-                othersInOrder.remove(at: Self.insertionPoint(of: node, in: othersInOrder))
+                othersInOrder.remove(at: othersInOrder.sortedInsertionIndex(of: node, key: \.nodeID))
             }
         }
         if tombstoneHead > 64, tombstoneHead * 2 > tombstoneOrder.count {

@@ -36,11 +36,11 @@ final class InProcessMesh: @unchecked Sendable {
         directory = try TemporaryDirectory("oncomesh-in-process")
         var logger = Logger(label: "oncomesh.in-process")
         logger.logLevel = .critical
-        let seed = try PeerAddress(host: "10.0.0.1", port: 7400)
+        let seed = PeerAddress(host: "10.0.0.1", port: 7400)
         let profiles = SiteProfile.allCases
         for index in 0..<nodeCount {
             let id = try NodeID(String(format: "site-%02d", index))
-            let address = try PeerAddress(host: "10.0.0.\(index + 1)", port: 7400)
+            let address = PeerAddress(host: "10.0.0.\(index + 1)", port: 7400)
             let credential = try ca.issue(.node(id), hosts: [address.host], now: clock.date)
             let link = mesh.link(for: .node(id), address: address)
             let instance = SWIMInstance(localNode: id, localAddress: address.description, settings: SWIMSettings(), seed: UInt64(index + 1), now: .zero)
@@ -81,6 +81,14 @@ final class InProcessMesh: @unchecked Sendable {
             await clock.advance(by: step)
         }
         return await condition() ? clock.now - start : nil
+    }
+
+    /// Advances until every node lists every node alive and holds every node's catalogue,
+    /// each within `limit` of protocol time; false when either does not happen.
+    func formed(within limit: Duration = .seconds(30)) async -> Bool {
+        let all = Set(nodes.map(\.id))
+        guard await advance(until: limit, { await self.membersAgree(running: all) }) != nil else { return false }
+        return await advance(until: limit) { await self.cataloguesAgree(running: all) } != nil
     }
 
     /// Whether every running node lists exactly the running nodes as alive.

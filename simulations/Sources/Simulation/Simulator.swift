@@ -313,7 +313,7 @@ public final class Simulator {
                 send(kind, from: node, to: holder, bytes: bytes) {
                     .pull(from: node, to: holder, nodes: request.owners, kind: kind)
                 }
-            case .sendRevocations(let list, let peers):
+            case .sendRevocations(_, let peers):
                 // The simulated federation's CA issues no revocation list, so no core ever
                 // holds one to send; a list here means a core invented one.
                 violations.append("node \(node) sent a revocation list to \(peers.count) peers, but none was issued")
