@@ -59,6 +59,13 @@ struct SiteImporter {
         var subjects: [String] = []
         var values: [[ColumnarSnapshotBuilder.Value]] = []
         var count: Int { subjects.count }
+
+        /// Adds one row, already checked against the schema (values indexed like
+        /// `schema.attributes`, the key's slot ignored).
+        mutating func append(subject: String, values row: [ColumnarSnapshotBuilder.Value]) {
+            subjects.append(subject)
+            values.append(row)
+        }
     }
 
     func validate(csvAt path: String) throws(ImportError) -> ValidatedRows {
