@@ -117,6 +117,7 @@ let package = Package(
                 "QueryPlanner",
                 "SecureAggregation",
                 "SyntheticData",
+                "DICOM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
