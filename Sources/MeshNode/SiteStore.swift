@@ -34,9 +34,16 @@ struct SiteStore {
     }
 
     /// Replaces the site's data with `rows`, which the importer has already validated.
-    func replaceCases(with rows: SiteImporter.ValidatedRows, schema: Schema, schemaYAML: String, sourceFile: String) throws(StoreError) -> ImportSummary {
+    ///
+    /// - Parameter alsoWithin: more writes that must commit or roll back with the rows (an
+    ///   imaging import's study table), run inside the same transaction.
+    func replaceCases(
+        with rows: SiteImporter.ValidatedRows, schema: Schema, schemaYAML: String, sourceFile: String,
+        alsoWithin: ((Database) throws -> Void)? = nil
+    ) throws(StoreError) -> ImportSummary {
         do {
             return try queue.write { db in
+                try alsoWithin?(db)
                 let previous = try db.tableExists(schema.table) ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(schema.table.quotedDatabaseIdentifier)") : nil
                 try db.execute(sql: "DROP TABLE IF EXISTS \(schema.table.quotedDatabaseIdentifier)")
                 let columns = schema.attributes.map { attribute -> String in
@@ -93,6 +100,15 @@ struct SiteStore {
             throw error
         } catch {
             throw StoreError(description: "import into '\(path)' failed and was rolled back; the previous data is unchanged: \(error)")
+        }
+    }
+
+    /// Reads what an import keeps beside the rows (the imaging study table, ``ImagingStudyTable``).
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try queue.read(body)
+        } catch {
+            throw StoreError(description: "cannot read '\(path)': \(error)")
         }
     }
 
