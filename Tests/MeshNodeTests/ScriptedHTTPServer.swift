@@ -18,42 +18,40 @@ final class ScriptedHTTPServer: @unchecked Sendable {
     }
 
     private let channel: any Channel
-    private let lock = NSLock()
-    private var seen: [String] = []
+    private let log: RequestLog
 
     let port: Int
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// The request targets (path and query) in the order they came.
-    var targets: [String] { lock.withLock { seen } }
+    var targets: [String] { log.targets }
 
     init(respond: @escaping @Sendable (_ target: String) -> Reply) async throws {
-        let box = Recorder()
+        let log = RequestLog()
+        self.log = log
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(respond: respond, record: box.record))
+                    try channel.pipeline.syncOperations.addHandler(Handler(respond: respond, record: log.record))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
         port = channel.localAddress?.port ?? 0
-        box.server = self
     }
 
     func stop() async {
         try? await channel.close()
     }
 
-    private func record(_ target: String) {
-        lock.withLock { seen.append(target) }
-    }
+    /// The request targets, recorded from the event loop, read by the test.
+    private final class RequestLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var seen: [String] = []
 
-    /// Hands the server's record method to handlers made before `self` exists.
-    private final class Recorder: @unchecked Sendable {
-        weak var server: ScriptedHTTPServer?
-        func record(_ target: String) { server?.record(target) }
+        func record(_ target: String) { lock.withLock { seen.append(target) } }
+        var targets: [String] { lock.withLock { seen } }
     }
 
     private final class Handler: ChannelInboundHandler {
