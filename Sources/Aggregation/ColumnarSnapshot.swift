@@ -157,11 +157,66 @@ public struct ColumnarSnapshotBuilder {
         subjects.append(index)
     }
 
+    /// The rows so far, dictionary-coded as ``ColumnarSnapshot/assemble(schema:subjectOfRow:subjectCount:codes:numbers:nullRows:subjectKeys:studyKeys:)``
+    /// takes them, with the pseudonyms by dense index: for a writer that stores the rows too.
+    public var codedRows: (subjectOfRow: [Int32], pseudonyms: [String], codes: [[UInt16]], numbers: [[Int64]], nullRows: [[Int]]) {
+        var pseudonyms = [String](repeating: "", count: subjectIndex.count)
+        for (pseudonym, index) in subjectIndex { pseudonyms[Int(index)] = pseudonym }
+        return (subjects, pseudonyms, codes, numbers, nulls)
+    }
+
     public func build() -> ColumnarSnapshot {
+        ColumnarSnapshot.assemble(
+            schema: schema, subjectOfRow: subjects, subjectCount: subjectIndex.count, codes: codes, numbers: numbers, nullRows: nulls,
+            subjectKeys: subjectKeys, studyKeys: studyKeys
+        )
+    }
+
+    /// The values of one row as unambiguous bytes: a tag per value, codes and numbers
+    /// length-prefixed.
+    private static func canonicalRow(_ values: [Value]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for value in values {
+            switch value {
+            case .code(let code):
+                bytes.append(1)
+                RecordKeyer.appendField(Array(code.utf8), to: &bytes)
+            case .number(let number):
+                bytes.append(2)
+                withUnsafeBytes(of: number.bigEndian) { bytes += $0 }
+            case .null:
+                bytes.append(0)
+            }
+        }
+        return bytes
+    }
+}
+
+extension ColumnarSnapshot {
+    /// A snapshot from rows already dictionary-coded (what ``ColumnarSnapshotBuilder``
+    /// accumulates, and what the CSV import produces without a String per value).
+    ///
+    /// - Parameters:
+    ///   - subjectOfRow: each row's subject as a dense index 0..<subjectCount, rows in input order.
+    ///   - codes: indexed like `schema.attributes`, for categoricals: 0 for NULL, i + 1 for `vocabulary[i]`.
+    ///   - numbers: indexed like `schema.attributes`, for numerics: fixed point, 0 where NULL.
+    ///   - nullRows: indexed like `schema.attributes`, for numerics: the rows that are NULL, ascending.
+    ///   - subjectKeys, studyKeys: the record keys (by dense subject, by input row); all zero when nil.
+    public static func assemble(
+        schema: Schema, subjectOfRow subjects: [Int32], subjectCount: Int, codes: [[UInt16]], numbers: [[Int64]], nullRows nulls: [[Int]],
+        subjectKeys: [UInt64]? = nil, studyKeys: [UInt64]? = nil
+    ) -> ColumnarSnapshot {
         let rowCount = subjects.count
+        // Dense indexes are given in order of first appearance, so the rows are grouped by
+        // subject exactly when the indexes never decrease.
+        var grouped = true
+        for row in subjects.indices.dropFirst() where subjects[row] < subjects[row - 1] {
+            grouped = false
+            break
+        }
         // Make each subject's rows contiguous (a stable counting sort by subject index) if
         // the input was not already grouped by subject.
-        let order: [Int]? = grouped ? nil : Self.groupingOrder(subjects, subjectCount: subjectIndex.count)
+        let order: [Int]? = grouped ? nil : groupingOrder(subjects, subjectCount: subjectCount)
         func permuted<T>(_ values: [T]) -> [T] {
             guard let order else { return values }
             return order.map { values[$0] }
@@ -193,28 +248,10 @@ public struct ColumnarSnapshotBuilder {
             }
         }
         return ColumnarSnapshot(
-            schema: schema, subjects: permuted(subjects), subjectCount: subjectIndex.count, columns: columns, subjectKeys: subjectKeys,
-            studyKeys: permuted(studyKeys)
+            schema: schema, subjects: permuted(subjects), subjectCount: subjectCount, columns: columns,
+            subjectKeys: subjectKeys ?? [UInt64](repeating: 0, count: subjectCount),
+            studyKeys: studyKeys.map(permuted) ?? [UInt64](repeating: 0, count: rowCount)
         )
-    }
-
-    /// The values of one row as unambiguous bytes: a tag per value, codes and numbers
-    /// length-prefixed.
-    private static func canonicalRow(_ values: [Value]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        for value in values {
-            switch value {
-            case .code(let code):
-                bytes.append(1)
-                RecordKeyer.appendField(Array(code.utf8), to: &bytes)
-            case .number(let number):
-                bytes.append(2)
-                withUnsafeBytes(of: number.bigEndian) { bytes += $0 }
-            case .null:
-                bytes.append(0)
-            }
-        }
-        return bytes
     }
 
     private static func groupingOrder(_ subjects: [Int32], subjectCount: Int) -> [Int] {

@@ -12,7 +12,14 @@ public enum FixedPoint {
 
     /// Parses `-?[0-9]+(\.[0-9]+)?` into an integer scaled by 10^scale.
     public static func parse<S: StringProtocol>(_ text: S, scale: Int) -> Result<Int64, ParseError> {
-        var utf8 = Substring(text).utf8[...]
+        var copy = String(text)
+        return copy.withUTF8 { parse(utf8: $0, scale: scale) }
+    }
+
+    /// ``parse(_:scale:)`` on UTF-8 bytes, for readers that never make a String of a field
+    /// (the CSV import parses a million rows of numbers).
+    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>, scale: Int) -> Result<Int64, ParseError> {
+        var utf8 = bytes[...]
         var negative = false
         if utf8.first == UInt8(ascii: "-") {
             negative = true

@@ -11,40 +11,67 @@ import Foundation
 /// queries over the same records get the same noise, and a set that differs by one record
 /// gets an unrelated key. Without the secret, nobody can compute a key from a pseudonym.
 public struct RecordKeyer: Sendable {
-    private let key: SymmetricKey
+    private let hmac: PrecomputedHMAC
 
     /// Bytes of a record-key secret.
     public static let secretByteCount = 32
 
     public init(secret: [UInt8]) {
         precondition(secret.count == Self.secretByteCount, "a record-key secret has \(Self.secretByteCount) bytes")
-        key = SymmetricKey(data: secret)
+        hmac = PrecomputedHMAC(key: secret)
     }
 
     /// The key of a person: their site-local pseudonym under the secret.
     public func personKey(pseudonym: String) -> UInt64 {
-        var message: [UInt8] = Array("person".utf8) + [0]
-        message += Array(pseudonym.utf8)
-        return Self.truncate(HMAC<SHA256>.authenticationCode(for: message, using: key))
+        var pseudonym = pseudonym
+        return pseudonym.withUTF8 { personKey(pseudonymUTF8: UnsafeRawBufferPointer($0)) }
     }
 
     /// The key of a study row: its pseudonym and every value of the row, length-prefixed, and
     /// its ordinal among identical rows of the same person, so that a re-import of the same
     /// data gives the same keys whatever the row order.
     public func studyKey(pseudonym: String, canonicalRow: [UInt8], occurrence: Int) -> UInt64 {
-        var message: [UInt8] = Array("study".utf8) + [0]
-        Self.appendField(Array(pseudonym.utf8), to: &message)
-        Self.appendField(canonicalRow, to: &message)
-        withUnsafeBytes(of: UInt64(occurrence).bigEndian) { message += $0 }
-        return Self.truncate(HMAC<SHA256>.authenticationCode(for: message, using: key))
+        var pseudonym = pseudonym
+        return pseudonym.withUTF8 { name in
+            canonicalRow.withUnsafeBytes { row in studyKey(pseudonymUTF8: UnsafeRawBufferPointer(name), canonicalRow: row, occurrence: occurrence) }
+        }
     }
+
+    /// ``personKey(pseudonym:)`` of a pseudonym's UTF-8 bytes.
+    func personKey(pseudonymUTF8 name: UnsafeRawBufferPointer) -> UInt64 {
+        let prefix = Self.personPrefix
+        return withUnsafeTemporaryAllocation(byteCount: prefix.count + name.count, alignment: 1) { message in
+            message.copyBytes(from: prefix)
+            UnsafeMutableRawBufferPointer(rebasing: message[prefix.count...]).copyMemory(from: name)
+            return hmac.truncatedCode(UnsafeRawBufferPointer(message))
+        }
+    }
+
+    /// ``studyKey(pseudonym:canonicalRow:occurrence:)`` of a pseudonym's UTF-8 bytes.
+    func studyKey(pseudonymUTF8 name: UnsafeRawBufferPointer, canonicalRow row: UnsafeRawBufferPointer, occurrence: Int) -> UInt64 {
+        let prefix = Self.studyPrefix
+        let count = prefix.count + 4 + name.count + 4 + row.count + 8
+        return withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { message in
+            var offset = 0
+            func put(_ bytes: UnsafeRawBufferPointer) {
+                UnsafeMutableRawBufferPointer(rebasing: message[offset..<offset + bytes.count]).copyMemory(from: bytes)
+                offset += bytes.count
+            }
+            prefix.withUnsafeBytes(put)
+            withUnsafeBytes(of: UInt32(name.count).bigEndian, put)
+            put(name)
+            withUnsafeBytes(of: UInt32(row.count).bigEndian, put)
+            put(row)
+            withUnsafeBytes(of: UInt64(occurrence).bigEndian, put)
+            return hmac.truncatedCode(UnsafeRawBufferPointer(message))
+        }
+    }
+
+    private static let personPrefix: [UInt8] = Array("person".utf8) + [0]
+    private static let studyPrefix: [UInt8] = Array("study".utf8) + [0]
 
     static func appendField(_ bytes: [UInt8], to message: inout [UInt8]) {
         withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { message += $0 }
         message += bytes
-    }
-
-    private static func truncate(_ code: HMAC<SHA256>.MAC) -> UInt64 {
-        code.withUnsafeBytes { bytes in bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
     }
 }
