@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The mesh on loopback: a federation CA, eight hospitals with synthetic data of different
 # kinds, each started with `meshnode init` + `meshnode run`, joined through one seed.
-# Shows `meshnode status` from one node once every member is alive and every catalogue
+# One of them (where Orthanc is installed) takes its data from an Orthanc DICOM server over
+# DICOMweb. Shows `meshnode status` from one node once every member is alive and every catalogue
 # verified; a researcher then asks the federation through three different nodes; one node
 # crashes and the next result's coverage names it; all nodes stop with SIGTERM.
 set -euo pipefail
@@ -23,9 +24,52 @@ trap stop_all EXIT
 mkdir -p "$DIR"
 "$MESHNODE" ca init --dir "$DIR/mesh-ca" >/dev/null
 echo "== federation CA in $DIR/mesh-ca"
+# One hospital's data comes from its DICOM server: an Orthanc with the DICOMweb plugin that the
+# demo starts and fills with synthetic studies; the node imports them over QIDO-RS, joined
+# with the clinical export through the mapping, and keeps syncing every 30 s.
+ORTHANC_SITE=5
+ORTHANC_HTTP_PORT=$((BASE_PORT + 100))
+SCRIPTS=$(cd "$(dirname "$0")" && pwd)
+if python3 "$SCRIPTS/orthanc_site.py" available; then
+  USE_ORTHANC=1
+else
+  USE_ORTHANC=0
+  echo "== Orthanc with its DICOMweb plugin is not installed (Debian: orthanc, orthanc-dicomweb);" \
+    "${NAMES[$ORTHANC_SITE]} imports a CSV instead"
+fi
+stop_orthanc() {
+  if [ "$USE_ORTHANC" = 1 ]; then python3 "$SCRIPTS/orthanc_site.py" stop --dir "$DIR/orthanc" || true; fi
+}
+trap 'stop_all; stop_orthanc' EXIT
+
 for i in $(seq 0 $((N - 1))); do
   name=${NAMES[$i]}
   port=$((BASE_PORT + i))
+  if [ "$i" = "$ORTHANC_SITE" ] && [ "$USE_ORTHANC" = 1 ]; then
+    site="$DIR/$name-export"
+    mkdir -p "$site"
+    "$MESHNODE" synth --profile "${PROFILES[$i]}" --subjects 500 --seed $((i + 1)) --dicom-dir "$site/dicom" \
+      --clinical-out "$site/clinical.csv" --mapping-out "$site/mapping.yaml" --instances-per-study 1
+    head -c 24 /dev/urandom | base64 >"$site/orthanc.password"
+    url=$(python3 "$SCRIPTS/orthanc_site.py" start --dir "$DIR/orthanc" --http-port "$ORTHANC_HTTP_PORT" \
+      --dicom-port $((ORTHANC_HTTP_PORT + 1)) --user oncomesh --password-file "$site/orthanc.password")
+    echo "== Orthanc at $url for $name: $(python3 "$SCRIPTS/orthanc_site.py" upload --url "$url" --user oncomesh \
+      --password-file "$site/orthanc.password" "$site/dicom")"
+    "$MESHNODE" init --node-id "$name" --ca-dir "$DIR/mesh-ca" --listen "127.0.0.1:$port" \
+      --seeds "127.0.0.1:$BASE_PORT" --site-name "$name (${PROFILES[$i]}, from Orthanc)" --dir "$DIR/$name" | head -1
+    cat >>"$DIR/$name/node.yaml" <<YAML
+sync:
+  dicomweb: $url/dicom-web
+  user: oncomesh
+  password_file: ../$name-export/orthanc.password
+  clinical: ../$name-export/clinical.csv
+  mapping: ../$name-export/mapping.yaml
+  interval_s: 30
+YAML
+    echo "== $name syncs from $url/dicom-web (QIDO-RS), joined with its clinical export:"
+    "$MESHNODE" sync --config "$DIR/$name/node.yaml" --no-progress | sed 's/^/   /'
+    continue
+  fi
   "$MESHNODE" synth --profile "${PROFILES[$i]}" --subjects $((400 + 150 * i)) --seed $((i + 1)) --out "$DIR/$name.csv" >/dev/null
   "$MESHNODE" init --node-id "$name" --ca-dir "$DIR/mesh-ca" --listen "127.0.0.1:$port" \
     --seeds "127.0.0.1:$BASE_PORT" --csv "$DIR/$name.csv" --site-name "$name (${PROFILES[$i]})" --dir "$DIR/$name" | head -1
@@ -97,6 +141,7 @@ echo "== the privacy ledger of ${NAMES[7]}"
 echo
 echo "== stopping the other nodes with SIGTERM"
 stop_all
+stop_orthanc
 trap - EXIT
 grep -h "leaving the mesh" "$DIR"/*.log | head -3 || true
 echo "stopped; node folders are in $DIR"

@@ -15,8 +15,8 @@ import MeshCore
 /// | `study_year` | the year of Study Date (0008,0020) |
 /// | `slice_thickness_mm` | Slice Thickness (0018,0050), thinnest of the primary series, rounded half up to the schema's scale; NULL when no series has one |
 /// | `image_count` | instances in all the study's series |
-/// | `sex` | the clinical export if it has the column, else Patient's Sex (0010,0040), mapped |
-/// | `age_at_diagnosis` | the clinical export if it has the column, else the age at the patient's earliest study: Patient's Age (0010,1010), or whole years from Patient's Birth Date (0010,0030) to Study Date |
+/// | `sex` | the clinical export where it gives one, else Patient's Sex (0010,0040), mapped |
+/// | `age_at_diagnosis` | the clinical export where it gives one, else the age at the patient's earliest study: Patient's Age (0010,1010), or whole years from Patient's Birth Date (0010,0030) to Study Date |
 /// | any other subject-level attribute | the clinical export's column of that name |
 ///
 /// A study that cannot become a row is left out and reported with the reason, never
@@ -145,7 +145,9 @@ struct ImagingCaseBuilder {
         var values = [ColumnarSnapshotBuilder.Value](repeating: .null, count: schema.attributes.count)
         let place = "\(clinical.file):\(record.line)"
         for (position, attribute) in schema.attributes.enumerated() where attribute.level == .subject && attribute.type != .key {
-            if clinical.attributes.contains(attribute.name) {
+            // The clinical export's value when it has one; a blank falls back to the images
+            // where they can give the attribute.
+            if clinical.attributes.contains(attribute.name), record.values[attribute.name] != nil || !Self.imagingAttributes.contains(attribute.name) {
                 switch value(record.values[attribute.name], for: attribute, place: place, unmapped: &unmapped) {
                 case .success(let value): values[position] = value
                 case .failure(let reason): return .failure(reason)

@@ -61,15 +61,10 @@ enum ImagingStudyTable {
         for study in studies {
             let values: [(any DatabaseValueConvertible)?] = [
                 study.studyInstanceUID, study.patientID, study.patientSex, study.patientAge?.description,
-                study.patientBirthDate.map(dicomText), study.studyDate.map(dicomText), study.modality, study.bodyPartExamined,
+                study.patientBirthDate?.description, study.studyDate?.description, study.modality, study.bodyPartExamined,
                 study.manufacturer, study.sliceThickness.map { "\($0)" }, study.instanceCount, study.seriesCount,
             ]
             try insert.execute(arguments: StatementArguments(values))
         }
-    }
-
-    /// A date as DICOM writes it (DA, YYYYMMDD), which ``DICOMDate/init(dicom:)`` reads back.
-    private static func dicomText(_ date: DICOMDate) -> String {
-        String(format: "%04d%02d%02d", date.year, date.month, date.day)
     }
 }

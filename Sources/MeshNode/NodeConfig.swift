@@ -34,6 +34,10 @@ import Yams
 ///   indirect_probes: 3
 /// load:                       # see LoadSettings
 ///   max_concurrent_plans: 64
+/// sync:                       # see SyncSettings
+///   dicomweb: http://127.0.0.1:8042/dicom-web
+///   clinical: clinical.csv
+///   mapping: mapping.yaml
 /// ```
 struct NodeConfig: Equatable {
     var nodeID: NodeID
@@ -50,6 +54,8 @@ struct NodeConfig: Equatable {
     var policy: Policy
     var gossip: GossipOverrides
     var load = LoadSettings()
+    /// Where the node keeps its site data current from; nil when data comes by `meshnode import`.
+    var sync: SyncSettings?
 
     struct Policy: Equatable {
         static let queryKinds: Set<String> = ["count", "histogram", "statistics"]
@@ -123,7 +129,7 @@ struct NodeConfig: Equatable {
         }
         let mapping = root.mapping!
         let known: Set<String> = [
-            "node_id", "site_name", "country", "listen", "advertise", "seeds", "certificate", "key", "ca", "database", "schema", "policy", "gossip", "load",
+            "node_id", "site_name", "country", "listen", "advertise", "seeds", "certificate", "key", "ca", "database", "schema", "policy", "gossip", "load", "sync",
         ]
         for key in mapping.keys where !known.contains(key.string ?? "") {
             throw ConfigError(file: file, line: key.mark?.line, "unknown setting '\(key.string ?? "?")'; known settings: \(known.sorted().joined(separator: ", "))")
@@ -272,6 +278,9 @@ struct NodeConfig: Equatable {
         config.directory = directory.isEmpty ? "." : directory
         if let node = mapping["load"] {
             config.load = try LoadSettings(parsing: node, file: file)
+        }
+        if let node = mapping["sync"] {
+            config.sync = try SyncSettings(parsing: node, file: file, resolve: resolved)
         }
         do {
             try config.swimSettings.validate()

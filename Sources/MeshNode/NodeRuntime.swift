@@ -60,6 +60,20 @@ final class NodeRuntime: Service, @unchecked Sendable {
         let membership = MembershipShell(instance: instance, link: transport, clock: clock, logger: logger) { _ in }
 
         let recordKeys = try RecordKeyFile.loadOrCreate(directory: config.directory)
+        // A node that keeps its data current from a DICOM source and has none yet syncs
+        // before it can serve; otherwise its first sync runs beside the mesh.
+        var syncedAtStart = false
+        if config.sync != nil, try SiteStore(path: config.databasePath).importID() == nil {
+            do {
+                let summary = try await SiteSync.run(config: config, showProgress: false)
+                for line in summary.report { logger.warning("sync: \(line)") }
+                logger.info("sync: \(summary.line(database: config.databasePath))")
+                syncedAtStart = true
+            } catch {
+                try? await group.shutdownGracefully()
+                throw CommandFailure("the site database \(config.databasePath) holds no data yet and the first sync failed: \(error)")
+            }
+        }
         let site = SiteData(snapshot: try SiteStore(path: config.databasePath).loadSnapshot(keyer: recordKeys))
         let aggregationKey = try AggregationKeyFile.loadOrCreate(directory: config.directory)
         let revocations = RevocationFile(directory: config.directory)
@@ -127,6 +141,11 @@ final class NodeRuntime: Service, @unchecked Sendable {
                     await self.writeStatus(transport: transport, membership: membership, catalogues: catalogues)
                     try await Task.sleep(for: Self.statusInterval)
                 }
+            }
+            if config.sync != nil {
+                // Keeps the site data current; a changed import reaches the folder watch below.
+                let waitFirst = syncedAtStart
+                tasks.addTask { await SiteSync.loop(config: config, logger: self.logger, waitFirst: waitFirst) }
             }
             tasks.addTask {
                 let watch = try FolderWatch(config: config, revocations: revocations)

@@ -33,9 +33,29 @@ struct SynthCommand: ParsableCommand {
     var seed: UInt64 = 1
 
     @Option(help: "CSV file to write; replaced atomically if it exists.")
-    var out: String
+    var out: String?
+
+    @Option(name: .customLong("dicom-dir"), help: "Instead of a CSV: write the site as DICOM files under this new folder, with --clinical-out and --mapping-out.")
+    var dicomDir: String?
+
+    @Option(name: .customLong("clinical-out"), help: "With --dicom-dir: the clinical export (CSV keyed by Patient ID) to write.")
+    var clinicalOut: String?
+
+    @Option(name: .customLong("mapping-out"), help: "With --dicom-dir: the vocabulary mapping (YAML) to write.")
+    var mappingOut: String?
+
+    @Option(name: .customLong("instances-per-study"), help: "With --dicom-dir: files per study (at most the study's image count).")
+    var instancesPerStudy = 2
 
     func validate() throws {
+        if let dicomDir {
+            guard out == nil, clinicalOut != nil, mappingOut != nil, !dicomDir.isEmpty else {
+                throw ValidationError("--dicom-dir needs --clinical-out and --mapping-out, and no --out")
+            }
+            guard (1...1000).contains(instancesPerStudy) else { throw ValidationError("--instances-per-study must be between 1 and 1000") }
+            return
+        }
+        guard let out else { throw ValidationError("give --out FILE.csv, or --dicom-dir DIR with --clinical-out and --mapping-out") }
         guard SyntheticCases.subjectLimits.contains(subjects) else {
             throw ValidationError(
                 "--subjects must be between \(SyntheticCases.subjectLimits.lowerBound) and \(SyntheticCases.subjectLimits.upperBound); got \(subjects)"
@@ -49,6 +69,12 @@ struct SynthCommand: ParsableCommand {
 
     func run() throws {
         let site = SyntheticCases(profile: profile, subjects: subjects, seed: seed)
+        if let dicomDir, let clinicalOut, let mappingOut {
+            let summary = try SyntheticDICOMExport(site: site, instancesPerStudy: instancesPerStudy).write(folder: dicomDir, clinical: clinicalOut, mapping: mappingOut)
+            print("wrote \(summary.subjects) subjects, \(summary.studies) studies as \(summary.files) DICOM files under \(dicomDir), the clinical export \(clinicalOut) and the mapping \(mappingOut)")
+            return
+        }
+        guard let out else { return }
         let file = try PartialFile(replacing: out)
         let summary: SyntheticCases.Summary
         do {
