@@ -87,40 +87,13 @@ struct DICOMwebClient: Sendable {
         return DICOMSeriesLevel.completing(series, with: instances)
     }
 
-    /// The series of several studies, at most ``DICOMwebSettings/studiesInFlight`` studies
-    /// at a time; `progress` is called with (studies done, studies in all) after each.
-    func series(
-        ofStudies studyUIDs: [String], progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
-    ) async throws -> [String: [DICOMSeriesLevel]] {
-        let inFlight = max(1, settings.studiesInFlight)
-        return try await withThrowingTaskGroup(of: (String, [DICOMSeriesLevel]).self) { group in
-            var results: [String: [DICOMSeriesLevel]] = [:]
-            var next = 0
-            while next < min(inFlight, studyUIDs.count) {
-                let uid = studyUIDs[next]
-                group.addTask { (uid, try await series(ofStudy: uid)) }
-                next += 1
-            }
-            while let (uid, found) = try await group.next() {
-                results[uid] = found
-                progress?(results.count, studyUIDs.count)
-                if next < studyUIDs.count {
-                    let uid = studyUIDs[next]
-                    group.addTask { (uid, try await series(ofStudy: uid)) }
-                    next += 1
-                }
-            }
-            return results
-        }
-    }
-
     /// Lists the studies (from `studyDateFrom` on, if given), fetches their series and
     /// assembles one ``DICOMStudy`` per study by the primary-series rule.
     func studies(
         studyDateFrom: DICOMDate? = nil, progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) async throws -> [DICOMStudy] {
         let listings = try await listStudies(studyDateFrom: studyDateFrom)
-        let seriesByStudy = try await series(ofStudies: listings.map(\.study.studyInstanceUID), progress: progress)
+        let seriesByStudy = try await series(ofStudies: listings.map(\.study.studyInstanceUID), inFlight: settings.studiesInFlight, progress: progress)
         var assembler = DICOMStudyAssembler()
         for listing in listings {
             let uid = listing.study.studyInstanceUID

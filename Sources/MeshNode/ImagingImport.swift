@@ -15,6 +15,31 @@ protocol DICOMStudyServer: Sendable {
     func series(ofStudy studyInstanceUID: String) async throws -> [DICOMSeriesLevel]
 }
 
+extension DICOMStudyServer {
+    /// The series of several studies, at most `inFlight` studies at a time; `progress` is
+    /// called with (studies done, studies in all) after each, from one task at a time.
+    func series(
+        ofStudies studyUIDs: [String], inFlight: Int, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+    ) async throws -> [String: [DICOMSeriesLevel]] {
+        try await withThrowingTaskGroup(of: (String, [DICOMSeriesLevel]).self) { group in
+            var results: [String: [DICOMSeriesLevel]] = [:]
+            var next = 0
+            func launch() {
+                let uid = studyUIDs[next]
+                next += 1
+                group.addTask { (uid, try await self.series(ofStudy: uid)) }
+            }
+            while next < min(max(1, inFlight), studyUIDs.count) { launch() }
+            while let (uid, found) = try await group.next() {
+                results[uid] = found
+                progress?(results.count, studyUIDs.count)
+                if next < studyUIDs.count { launch() }
+            }
+            return results
+        }
+    }
+}
+
 /// Where an imaging import reads its studies.
 enum ImagingSource {
     /// Exported Part 10 files under a folder, read whole each time (headers only).
@@ -160,29 +185,17 @@ struct ImagingImport {
         return summary
     }
 
-    /// Each study's series, at most ``requestsInFlight`` requests at a time, assembled.
+    /// Each study's series, at most ``requestsInFlight`` studies at a time, assembled.
     private func fetch(_ uids: [String], listed: [DICOMStudyListing], from server: any DICOMStudyServer) async throws -> [DICOMStudy] {
         guard !uids.isEmpty else { return [] }
         let levels = Dictionary(listed.map { ($0.study.studyInstanceUID, $0.study) }, uniquingKeysWith: { first, _ in first })
         let progress = showProgress ? ImportProgress(label: "fetching from \(server.name)", unit: "studies", total: uids.count) : nil
-        var assembler = DICOMStudyAssembler()
-        try await withThrowingTaskGroup(of: (String, [DICOMSeriesLevel]).self) { group in
-            var next = 0
-            var done = 0
-            func launch() {
-                let uid = uids[next]
-                next += 1
-                group.addTask { (uid, try await server.series(ofStudy: uid)) }
-            }
-            while next < min(requestsInFlight, uids.count) { launch() }
-            while let (uid, series) = try await group.next() {
-                try assembler.add(study: levels[uid]!, series: series, place: "\(server.name), study \(uid)")
-                done += 1
-                progress?.update(done: done)
-                if next < uids.count { launch() }
-            }
-        }
+        let seriesByStudy = try await server.series(ofStudies: uids, inFlight: requestsInFlight) { done, _ in progress?.update(done: done) }
         progress?.finish()
+        var assembler = DICOMStudyAssembler()
+        for uid in uids {
+            try assembler.add(study: levels[uid]!, series: seriesByStudy[uid] ?? [], place: "\(server.name), study \(uid)")
+        }
         return assembler.assembled()
     }
 
