@@ -1,11 +1,20 @@
 #!/usr/bin/env python3
-"""Local executor benchmark: `meshnode local-query` against DuckDB and SQLite.
+"""Local executor benchmark: `meshnode local-query` against DuckDB and SQLite, and the
+time to get one site's data in: `meshnode import` and a node's start against DuckDB's CSV load.
 
 One synthetic site of about 1,000,000 imaging studies (`meshnode synth`), imported with
 `meshnode import`; the same three queries run by our columnar executor, by DuckDB on the
 same CSV (in-memory table) and by SQLite on the imported database, in one run on one
 machine. Each engine runs each query `--runs` times after a warm-up; the table reports
 medians and the ratios ours/theirs (below 1.0 means we are faster).
+
+Loading, each `--load-runs` times, medians:
+- `meshnode import` of the CSV into a new database, wall time of the process;
+- DuckDB `CREATE TABLE AS SELECT * FROM read_csv_auto(...)` of the same CSV, in memory;
+- a node's start: `meshnode run` of a node folder holding that site, from exec until the
+  node writes its first status file, which it does once the snapshot (with the record keys
+  under the node's secret) is loaded, the catalogue built and the node serving;
+- the snapshot load alone without record keys, as `local-query --timing` reports it.
 
 Run from the repository root:  make benchmark-aggregation
 """
@@ -14,6 +23,8 @@ import argparse
 import json
 import os
 import re
+import signal
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -83,11 +94,55 @@ def time_sql(execute, sql, runs):
     return statistics.median(samples)
 
 
+def timed_process(command):
+    """Wall seconds of one run of `command`, which must succeed."""
+    start = time.perf_counter()
+    run(command)
+    return time.perf_counter() - start
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def node_start_seconds(meshnode, folder, timeout_seconds=120.0):
+    """Seconds from exec of `meshnode run` until the node's first status file: written after
+    the site snapshot is loaded and keyed, the catalogue built and the node serving."""
+    status = os.path.join(folder, "status.json")
+    if os.path.exists(status):
+        os.remove(status)
+    start = time.perf_counter()
+    process = subprocess.Popen([meshnode, "run", "--config", os.path.join(folder, "node.yaml"), "--log-level", "warning"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        while not os.path.exists(status):
+            if process.poll() is not None:
+                sys.exit(f"the node stopped before it was ready:\n{process.stderr.read()}")
+            if time.perf_counter() - start > timeout_seconds:
+                sys.exit(f"the node was not ready after {timeout_seconds} s")
+            time.sleep(0.005)
+        return time.perf_counter() - start
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def load_average():
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--meshnode", required=True, help="path of a release-built meshnode")
     parser.add_argument("--subjects", type=int, default=352_000, help="subjects of the synthetic site (about 2.84 studies each: 1M studies)")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--load-runs", type=int, default=5, help="runs of each load measurement (import, DuckDB load, node start)")
     parser.add_argument("--workdir", default=None)
     args = parser.parse_args()
 
@@ -98,11 +153,23 @@ def main():
     db = os.path.join(workdir, "site.sqlite")
     if not os.path.exists(csv):
         run([args.meshnode, "synth", "--profile", "general", "--subjects", str(args.subjects), "--seed", "1", "--out", csv])
-    if os.path.exists(db):
-        os.remove(db)
-    start = time.perf_counter()
-    run([args.meshnode, "import", "--db", db, "--csv", csv])
-    import_seconds = time.perf_counter() - start
+    load_average_at_start = load_average()
+    import_samples = []
+    for _ in range(args.load_runs):
+        for leftover in (db, db + "-journal", db + "-wal", db + "-shm"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+        import_samples.append(timed_process([args.meshnode, "import", "--db", db, "--csv", csv]))
+
+    # A node folder (throwaway CA, loopback port) holding the same site, started repeatedly.
+    ca = os.path.join(workdir, "ca")
+    node = os.path.join(workdir, "node")
+    if not os.path.exists(ca):
+        run([args.meshnode, "ca", "init", "--dir", ca])
+    if not os.path.exists(node):
+        run([args.meshnode, "init", "--node-id", "bench", "--ca-dir", ca, "--listen", f"127.0.0.1:{free_port()}", "--dir", node])
+    run([args.meshnode, "import", "--db", os.path.join(node, "site.sqlite"), "--csv", csv])
+    start_samples = [node_start_seconds(args.meshnode, node) for _ in range(args.load_runs)]
 
     # Ours: the executor in-process, timed by local-query itself (load once, run N times).
     ours = {}
@@ -114,11 +181,16 @@ def main():
         rows, load_ms, bytes_per_row, resident_kib = int(load.group(1)), float(load.group(3)), float(load.group(5)), int(load.group(6))
         ours[name] = float(median.group(1))
 
-    # DuckDB: the same CSV in an in-memory table.
+    # DuckDB: the same CSV in an in-memory table, loaded --load-runs times.
     duck = duckdb.connect()
-    start = time.perf_counter()
-    duck.execute(f"CREATE TABLE cases AS SELECT * FROM read_csv('{csv}', header = true)")
-    duck_load_ms = (time.perf_counter() - start) * 1000
+    duck_load_samples = []
+    for attempt in range(args.load_runs):
+        if attempt > 0:
+            duck.execute("DROP TABLE cases")
+        start = time.perf_counter()
+        duck.execute(f"CREATE TABLE cases AS SELECT * FROM read_csv_auto('{csv}', header = true)")
+        duck_load_samples.append(time.perf_counter() - start)
+    duck_load_seconds = statistics.median(duck_load_samples)
     duck_threads = duck.execute("SELECT current_setting('threads')").fetchone()[0]
     duck_times = {name: time_sql(lambda s: duck.execute(s).fetchall(), q.get("duckdb") or q["sql"], args.runs) for name, q in QUERIES.items()}
 
@@ -150,9 +222,21 @@ def main():
               f"{ours[name] / duck_times[name]:.2f} | {ours[name] / lite_times[name]:.3f} |")
     print()
     print("Ours and DuckDB returned the same groups and values (checked before timing).")
-    print(f"Snapshot: {bytes_per_row:.1f} bytes per study row in columns; process resident {resident_kib / 1024:.0f} MiB after load. "
-          f"Load from SQLite into the snapshot: {load_ms / 1000:.2f} s (DuckDB CSV load: {duck_load_ms / 1000:.2f} s). "
-          f"`meshnode import` of the CSV: {import_seconds:.1f} s.")
+    print(f"Snapshot: {bytes_per_row:.1f} bytes per study row in columns; process resident {resident_kib / 1024:.0f} MiB after load.")
+    print()
+    print(f"Loading the site, medians of {args.load_runs} runs (load average {load_average_at_start} at the start, {load_average()} at the end):\n")
+    print("| step | median (s) | min-max (s) | ours / DuckDB CSV load |")
+    print("|---|---:|---:|---:|")
+
+    def line(name, samples, ratio=True):
+        median = statistics.median(samples)
+        share = f"{median / duck_load_seconds:.2f}" if ratio else ""
+        print(f"| {name} | {median:.2f} | {min(samples):.2f}-{max(samples):.2f} | {share} |")
+
+    line("DuckDB `CREATE TABLE AS SELECT * FROM read_csv_auto(...)`", duck_load_samples, ratio=False)
+    line("`meshnode import` (validate, write table and stored snapshot, commit)", import_samples)
+    line("node start: `meshnode run` until ready (snapshot loaded and keyed)", start_samples)
+    print(f"| snapshot load without record keys (`local-query --timing`) | {load_ms / 1000:.2f} | | {load_ms / 1000 / duck_load_seconds:.2f} |")
 
 
 if __name__ == "__main__":
