@@ -55,6 +55,8 @@ actor CatalogueShell {
     var revocationsInForce: RevocationList? {
         core.store.verifier.revocations == .empty ? nil : core.store.verifier.revocations
     }
+    /// The version of this node's own catalogue, once published.
+    var ownVersion: UInt64? { core.own?.version }
     var rejections: [String: Int] { Dictionary(uniqueKeysWithValues: core.store.rejections.map { ("\($0.key)", $0.value) }) }
 
     /// Builds, signs and holds a new version of this node's catalogue. Versions are at least

@@ -43,9 +43,15 @@ struct InitCommand: ParsableCommand {
     @Option(help: "The node folder to create.")
     var dir: String
 
+    @Option(name: .customLong("admin-listen"), help: "Where the operator's HTTP listener serves /metrics and /health, HOST:PORT or a port alone for loopback (node.yaml's admin section; default: none).")
+    var adminListen: String?
+
     func validate() throws {
         do { _ = try NodeID(nodeID) } catch { throw ValidationError(error.message) }
         guard k >= 1 else { throw ValidationError("--k must be at least 1") }
+        if let adminListen {
+            do { _ = try AdminSettings.address(adminListen, file: "--admin-listen", line: nil) } catch { throw ValidationError(error.description) }
+        }
     }
 
     func run() throws {
@@ -67,7 +73,7 @@ struct InitCommand: ParsableCommand {
         }
         try ca.issue(.node(node), hosts: hosts).save(directory: dir)
 
-        let config = NodeConfig(
+        var config = NodeConfig(
             nodeID: node,
             siteName: siteName ?? nodeID,
             country: country,
@@ -83,6 +89,7 @@ struct InitCommand: ParsableCommand {
             gossip: NodeConfig.GossipOverrides(),
             directory: dir
         )
+        config.admin = try adminListen.map { text throws(ConfigError) in AdminSettings(listen: try AdminSettings.address(text, file: "--admin-listen", line: nil)) }
         let store = try SiteStore(path: config.databasePath)
         let summary = try store.replaceCases(with: rows, schema: .reference, schemaYAML: Schema.referenceYAML, sourceFile: csv ?? "(none)")
         try RecordKeyFile.create(directory: dir)

@@ -37,9 +37,16 @@ actor MembershipShell {
     private var sender: Task<Void, Never>?
     /// Membership messages dropped because the outbound queue was full.
     private(set) var droppedOutboundCount = 0
+    /// Messages in the outbound queue, for the operator's metrics.
+    nonisolated let outboundQueueDepth = QueueDepth()
+    private let metrics: NodeMetrics
 
-    init(instance: SWIMInstance, link: any MeshLink, clock: any MeshClock, logger: Logger, onEvent: @escaping @Sendable (MembershipEvent) -> Void) {
+    init(
+        instance: SWIMInstance, link: any MeshLink, clock: any MeshClock, logger: Logger, metrics: NodeMetrics = .discarding,
+        onEvent: @escaping @Sendable (MembershipEvent) -> Void
+    ) {
         self.instance = instance
+        self.metrics = metrics
         self.link = link
         self.clock = clock
         self.origin = clock.now
@@ -54,8 +61,10 @@ actor MembershipShell {
     private func startSender(_ stream: AsyncStream<Outbound>) {
         let link = self.link
         let logger = self.logger
+        let depth = outboundQueueDepth
         sender = Task { [weak self] in
             for await message in stream {
+                depth.taken()
                 do {
                     if let peer = try? PeerAddress(parsing: message.address) { await link.setAddress(peer, for: message.node) }
                     try await link.send(message.envelope, to: message.node)
@@ -130,6 +139,11 @@ actor MembershipShell {
         for action in actions {
             switch action {
             case .send(let message, let destination):
+                switch message {
+                case .ping: metrics.probesDirect.increment()
+                case .pingRequest: metrics.probesIndirect.increment()
+                default: break
+                }
                 send(message, to: destination)
             case .schedule(let timer, let delay):
                 let clock = self.clock
@@ -138,6 +152,7 @@ actor MembershipShell {
                     await self?.timerFired(timer)
                 }
             case .event(let event):
+                if case .suspected = event { metrics.suspicionsRaised.increment() }
                 log(event)
                 onEvent(event)
             case .catalogueNews(let news, let sender):
@@ -174,7 +189,10 @@ actor MembershipShell {
     }
 
     private func enqueue(_ envelope: Envelope, to node: NodeID, address: String) {
+        // Counted before the yield, so that the sender never takes what is not yet counted.
+        outboundQueueDepth.added()
         if case .dropped = outbound.yield(Outbound(envelope: envelope, node: node, address: address)) {
+            outboundQueueDepth.taken()
             droppedOutboundCount += 1
         }
     }

@@ -38,6 +38,8 @@ import Yams
 ///   dicomweb: http://127.0.0.1:8042/dicom-web
 ///   clinical: clinical.csv
 ///   mapping: mapping.yaml
+/// admin:                      # see AdminSettings: /metrics, /health/live, /health/ready
+///   listen: 127.0.0.1:9400    # HTTP, loopback unless a host is given; absent: no admin listener
 /// ```
 struct NodeConfig: Equatable {
     var nodeID: NodeID
@@ -56,6 +58,8 @@ struct NodeConfig: Equatable {
     var load = LoadSettings()
     /// Where the node keeps its site data current from; nil when data comes by `meshnode import`.
     var sync: SyncSettings?
+    /// Where the operator's HTTP listener (metrics, health) listens; nil: none.
+    var admin: AdminSettings?
 
     struct Policy: Equatable {
         static let queryKinds: Set<String> = ["count", "histogram", "statistics"]
@@ -129,7 +133,7 @@ struct NodeConfig: Equatable {
         }
         let mapping = root.mapping!
         let known: Set<String> = [
-            "node_id", "site_name", "country", "listen", "advertise", "seeds", "certificate", "key", "ca", "database", "schema", "policy", "gossip", "load", "sync",
+            "node_id", "site_name", "country", "listen", "advertise", "seeds", "certificate", "key", "ca", "database", "schema", "policy", "gossip", "load", "sync", "admin",
         ]
         for key in mapping.keys where !known.contains(key.string ?? "") {
             throw ConfigError(file: file, line: key.mark?.line, "unknown setting '\(key.string ?? "?")'; known settings: \(known.sorted().joined(separator: ", "))")
@@ -282,6 +286,9 @@ struct NodeConfig: Equatable {
         if let node = mapping["sync"] {
             config.sync = try SyncSettings(parsing: node, file: file, resolve: resolved)
         }
+        if let node = mapping["admin"] {
+            config.admin = try AdminSettings(parsing: node, file: file)
+        }
         do {
             try config.swimSettings.validate()
         } catch {
@@ -331,6 +338,7 @@ struct NodeConfig: Equatable {
         if let value = gossip.gossipFanout { gossipLines.append("  gossip_fanout: \(value)") }
         if !gossipLines.isEmpty { lines += ["gossip:"] + gossipLines }
         lines += load.yamlLines()
+        lines += admin?.yamlLines() ?? []
         return lines.joined(separator: "\n") + "\n"
     }
 

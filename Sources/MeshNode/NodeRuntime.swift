@@ -6,6 +6,7 @@ import QueryPlanner
 import MeshCore
 import NIOCore
 import NIOPosix
+import Prometheus
 import ServiceLifecycle
 import Transport
 
@@ -21,13 +22,64 @@ final class NodeRuntime: Service, @unchecked Sendable {
     private let config: NodeConfig
     private let logger: Logger
     private let startedAt = Date()
+    private let metrics: NodeMetrics
+    /// What the admin listener shows at `/metrics`; nil without a registry.
+    private let metricsPage: MetricsPage?
+    private let readiness: NodeReadiness
 
-    init(config: NodeConfig, logger: Logger) {
+    /// `metrics` are recorded through the metrics system the executable bootstrapped, into
+    /// `registry`, which the admin listener (the `admin` section) renders.
+    init(config: NodeConfig, logger: Logger, metrics: NodeMetrics = .discarding, registry: PrometheusCollectorRegistry? = nil) {
         self.config = config
         self.logger = logger
+        self.metrics = metrics
+        self.metricsPage = registry.map(MetricsPage.init)
+        self.readiness = NodeReadiness(hasSeeds: config.seeds.contains { $0 != config.advertise })
     }
 
     func run() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var admin: AdminServer?
+        if let settings = config.admin {
+            admin = try await startAdmin(settings, group: group)
+        }
+        do {
+            try await runNode(group: group)
+        } catch {
+            await admin?.close()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        await admin?.close()
+        try await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+
+    /// Binds the admin listener and serves it beside the node; it answers from the start,
+    /// with `/health/ready` at 503 until the node has its site data and has joined.
+    private func startAdmin(_ settings: AdminSettings, group: MultiThreadedEventLoopGroup) async throws -> AdminServer {
+        let page = metricsPage
+        let readiness = self.readiness
+        let content = AdminServer.Content(
+            metrics: { await page?.text() ?? "" },
+            notReadyReason: { await readiness.notReadyReason() }
+        )
+        let server: AdminServer
+        do {
+            server = try await AdminServer.bind(host: settings.listen.host, port: settings.listen.port, group: group, content: content, logger: logger)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw CommandFailure("cannot listen on \(settings.listen) (admin.listen in the configuration): \(error); is another node or program using this port?")
+        }
+        if !settings.isLoopback {
+            logger.notice("the admin listener is reachable from other machines; /metrics and /health have no authentication", metadata: ["address": "\(server.address)"])
+        }
+        logger.info("admin listening", metadata: ["address": "\(server.address)"])
+        Task { await server.serve() }
+        return server
+    }
+
+    private func runNode(group: MultiThreadedEventLoopGroup) async throws {
         let credential = try Credential.load(certificatePath: config.certificatePath, keyPath: config.keyPath, caPath: config.caPath)
         guard try credential.identity == .node(config.nodeID) else {
             throw CommandFailure("\(config.certificatePath) is the certificate of \(try credential.identity), not of node \(config.nodeID)")
@@ -37,13 +89,11 @@ final class NodeRuntime: Service, @unchecked Sendable {
         } catch {
             throw CommandFailure("\(config.certificatePath) cannot be used with the CA in \(config.caPath): \(error)")
         }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let transport = try MeshTransport(credential: credential, settings: config.load.transportSettings, eventLoop: group.next(), logger: logger)
         let bound: SocketAddress
         do {
             bound = try await transport.listen(host: config.listen.host, port: config.listen.port)
         } catch {
-            try? await group.shutdownGracefully()
             throw CommandFailure("cannot listen on \(config.listen) (the 'listen' setting of the configuration): \(error); is another node running on this port?")
         }
         logger.info("node listening", metadata: ["address": "\(bound)", "advertise": "\(config.advertise)"])
@@ -57,7 +107,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
             seed: system.next(),
             now: .zero
         )
-        let membership = MembershipShell(instance: instance, link: transport, clock: clock, logger: logger) { _ in }
+        let membership = MembershipShell(instance: instance, link: transport, clock: clock, logger: logger, metrics: metrics) { _ in }
 
         let recordKeys = try RecordKeyFile.loadOrCreate(directory: config.directory)
         // A node that keeps its data current from a DICOM source and has none yet syncs
@@ -70,7 +120,7 @@ final class NodeRuntime: Service, @unchecked Sendable {
                 logger.info("sync: \(summary.line(database: config.databasePath))")
                 syncedAtStart = true
             } catch {
-                try? await group.shutdownGracefully()
+                await transport.shutdown()
                 throw CommandFailure("the site database \(config.databasePath) holds no data yet and the first sync failed: \(error)")
             }
         }
@@ -119,7 +169,8 @@ final class NodeRuntime: Service, @unchecked Sendable {
             ledger: try PrivacyLedger(path: config.databasePath),
             audit: try AuditLog(path: config.databasePath),
             revocations: heldRevocations,
-            logger: logger
+            logger: logger,
+            metrics: metrics
         )
         let shells = await NodeShells(
             localNode: config.nodeID, link: transport, clock: clock, membership: membership, catalogues: catalogues, queries: queries, logger: logger
@@ -129,6 +180,8 @@ final class NodeRuntime: Service, @unchecked Sendable {
         }
         try await catalogues.republish()
         await membership.start(seeds: config.seeds.filter { $0 != config.advertise })
+        metricsPage?.attach(NodeMetricsSampler(metrics: metrics, transport: transport, membership: membership, catalogues: catalogues))
+        readiness.started(membership: membership)
 
         await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
@@ -173,8 +226,6 @@ final class NodeRuntime: Service, @unchecked Sendable {
             tasks.cancelAll()
             await transport.shutdown()
         }
-        try await group.shutdownGracefully()
-        logger.info("stopped")
     }
 
     /// Answers what no shell handles: the node's own status, to its own identity only; echo

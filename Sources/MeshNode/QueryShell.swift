@@ -49,6 +49,7 @@ actor QueryShell {
     private let parserLimits: QueryParser.Limits
     private var random = SeededRandom.fromSystem()
     private let logger: Logger
+    private let metrics: NodeMetrics
 
     init(
         localNode: NodeID,
@@ -67,8 +68,10 @@ actor QueryShell {
         ledger: PrivacyLedger,
         audit: AuditLog,
         revocations: RevocationList,
-        logger: Logger
+        logger: Logger,
+        metrics: NodeMetrics = .discarding
     ) throws {
+        self.metrics = metrics
         self.localNode = localNode
         self.link = link
         self.clock = clock
@@ -118,8 +121,10 @@ actor QueryShell {
             await reply(to: message, status: .refused, "queries are submitted with a researcher certificate (from `meshnode ca issue-researcher`); \(message.from) is not a researcher")
             return
         }
+        let started = clock.now
         if let busy = load.startSubmission(by: researcher) {
             logger.notice("submission refused: busy", metadata: ["researcher": "\(researcher)", "reason": "\(busy.message)"])
+            metrics.queryEnded(.refused)
             await reject(message, busy, kind: .querySubmit)
             return
         }
@@ -144,6 +149,7 @@ actor QueryShell {
             }
         } catch {
             recordSubmission(researcher: researcher, queryID: "-", query: "(unverified submission)", outcome: .refused("submission: \(error.message)"))
+            metrics.queryEnded(.refused)
             if error.code == .malformed {
                 await reply(to: message, status: .invalidRequest, "not a query submission: \(error.message)")
             } else {
@@ -170,6 +176,7 @@ actor QueryShell {
             )
         } catch {
             recordSubmission(researcher: researcher, queryID: submission.queryID.description, query: submission.sql, outcome: .refused("planning: \(error.message)"))
+            metrics.queryEnded(.refused)
             await reply(to: message, status: .invalidRequest, error.message)
             return
         }
@@ -177,6 +184,7 @@ actor QueryShell {
         do {
             signed = try signer.sign(outcome.plan)
         } catch {
+            metrics.queryEnded(.failed)
             await reply(to: message, status: .internal, "cannot sign the plan: \(error)")
             return
         }
@@ -198,6 +206,7 @@ actor QueryShell {
                     researcher: researcher, queryID: outcome.plan.queryID.description, query: outcome.plan.normalisedQuery,
                     outcome: .refused("secure aggregation: \(error.message)")
                 )
+                metrics.queryEnded(.failed, after: clock.now - started)
                 await reply(to: message, status: .internal, "secure aggregation could not unmask the sum: \(error.message); answered: \(result.coverage.answered.sorted().map(\.rawValue).joined(separator: ", "))")
                 return
             }
@@ -209,6 +218,7 @@ actor QueryShell {
             query: outcome.plan.normalisedQuery,
             outcome: .released(k: released.table.k, tableDigest: AuditRecord.tableDigest(of: released.table.json()))
         )
+        metrics.queryEnded(.released, after: clock.now - started)
         var response = Envelope()
         response.kind = .querySubmit
         response.body = Data(released.encoded())
@@ -228,8 +238,10 @@ actor QueryShell {
             await reply(to: message, status: .refused, "plans come from nodes; \(message.from) is not one")
             return
         }
+        metrics.plansReceivedCount.increment()
         if let busy = load.startPlan() {
             logger.notice("plan refused: busy", metadata: ["from": "\(sender)", "reason": "\(busy.message)"])
+            metrics.planRefused(reason: "busy")
             await reject(message, busy)
             return
         }
@@ -245,6 +257,7 @@ actor QueryShell {
         } catch {
             if let named = error.plan { audit(refusalOf: named, error.rejection) }
             logger.notice("plan rejected", metadata: ["from": "\(sender)", "code": "\(error.rejection.code)", "reason": "\(error.rejection.message)"])
+            metrics.planRefused(reason: error.rejection.code.rawValue)
             await reject(message, error.rejection)
             return
         }
@@ -254,6 +267,7 @@ actor QueryShell {
         response.body = Data(result.encoded())
         do {
             try await link.reply(to: message, with: response)
+            metrics.partialBytes.increment(by: response.body.count)
         } catch {
             logger.notice("parent gone before the subtree result", metadata: ["query": "\(plan.queryID)", "parent": "\(sender)", "reason": "\(error)"])
         }
@@ -409,10 +423,17 @@ actor QueryShell {
         )
         do {
             try audit.append(record)
+            metrics.auditRowWritten(kind: "plan")
         } catch {
             // Nothing leaves the node without its audit record.
             logger.error("cannot write the audit record; withholding the partial", metadata: ["query": "\(plan.queryID)", "reason": "\(error)"])
+            metrics.plansFailedCount.increment()
             return .failed("the node could not write its audit record")
+        }
+        switch outcome {
+        case .partial, .masked, .revealed: metrics.plansExecutedCount.increment()
+        case .refused(let reason): metrics.planRefused(reason: NodeMetrics.localRefusalReason(reason))
+        case .failed: metrics.plansFailedCount.increment()
         }
         return outcome
     }
@@ -485,6 +506,7 @@ actor QueryShell {
         response.body = Data(result.encoded())
         do {
             try await link.reply(to: message, with: response)
+            metrics.partialBytes.increment(by: response.body.count)
         } catch {
             logger.notice("parent gone before the reveals", metadata: ["query": "\(plan.queryID)", "parent": "\(sender)", "reason": "\(error)"])
         }
@@ -499,6 +521,7 @@ actor QueryShell {
         )
         do {
             try audit.append(record)
+            metrics.auditRowWritten(kind: "plan")
         } catch {
             logger.error("cannot write the audit record of a refused plan", metadata: ["query": "\(plan.queryID)", "reason": "\(error)"])
         }
@@ -514,6 +537,7 @@ actor QueryShell {
         )
         do {
             try audit.append(record)
+            metrics.auditRowWritten(kind: "submission")
         } catch {
             logger.error("cannot write the audit record of a submission", metadata: ["query": "\(queryID)", "reason": "\(error)"])
         }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 /// `meshnode run`: runs a node until SIGTERM or SIGINT.
@@ -20,8 +22,17 @@ struct RunCommand: AsyncParsableCommand {
         let nodeConfig = try NodeConfig.load(path: config)
         var logger = Logger(label: "oncomesh.node")
         logger[metadataKey: "node"] = "\(nodeConfig.nodeID)"
-        let runtime = NodeRuntime(config: nodeConfig, logger: logger)
+        let registry = PrometheusCollectorRegistry()
+        bootstrapMetrics(registry: registry)
+        let runtime = NodeRuntime(config: nodeConfig, logger: logger, metrics: NodeMetrics(factory: MetricsSystem.factory), registry: registry)
         let group = ServiceGroup(services: [runtime], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
+}
+
+/// Sends every swift-metrics metric of the process to `registry`, which the admin listener
+/// renders. Only the executable bootstraps metrics, as it does logging; the shells take a
+/// ``NodeMetrics`` made from a factory, so tests need no global state.
+func bootstrapMetrics(registry: PrometheusCollectorRegistry) {
+    MetricsSystem.bootstrap(DescribedPrometheusFactory(registry: registry))
 }

@@ -9,12 +9,18 @@ public final class EnvelopeCodec: ChannelDuplexHandler, RemovableChannelHandler 
     public typealias OutboundIn = Envelope
     public typealias OutboundOut = ByteBuffer
 
-    public init() {}
+    /// Where each envelope is counted by kind and direction; nil counts nothing.
+    private let statistics: MessageStatistics?
+
+    public init(statistics: MessageStatistics? = nil) {
+        self.statistics = statistics
+    }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let payload = Self.unwrapInboundIn(data)
         do {
             let envelope = try Envelope(serializedBytes: Array(payload.readableBytesView))
+            statistics?.record(envelope.kind, .received, bytes: payload.readableBytes)
             context.fireChannelRead(Self.wrapInboundOut(envelope))
         } catch {
             context.fireErrorCaught(FrameError(.malformedEnvelope, "frame payload is not a valid Envelope: \(error)"))
@@ -27,6 +33,7 @@ public final class EnvelopeCodec: ChannelDuplexHandler, RemovableChannelHandler 
             let bytes: [UInt8] = try envelope.serializedBytes()
             var buffer = context.channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
+            statistics?.record(envelope.kind, .sent, bytes: bytes.count)
             context.write(Self.wrapOutboundOut(buffer), promise: promise)
         } catch {
             promise?.fail(error)

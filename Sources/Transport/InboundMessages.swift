@@ -34,25 +34,34 @@ public struct InboundMessages: AsyncSequence, Sendable {
     /// event loop (which adds) and the consumer (which takes away).
     final class QueuedBytes: Sendable {
         let limit: Int
-        private let bytes = NIOLockedValueBox(0)
+        /// Bytes and messages queued; the count is what the operator's queue depth shows.
+        private let queued = NIOLockedValueBox((bytes: 0, messages: 0))
 
         init(limit: Int) {
             self.limit = limit
         }
 
-        var current: Int { bytes.withLockedValue { $0 } }
+        var current: Int { queued.withLockedValue { $0.bytes } }
 
-        /// Counts `size` more bytes if they fit under the limit.
+        /// Messages received and not yet taken.
+        var messages: Int { queued.withLockedValue { $0.messages } }
+
+        /// Counts one more message of `size` bytes if it fits under the limit.
         func reserve(_ size: Int) -> Bool {
-            bytes.withLockedValue { queued in
-                guard queued + size <= limit else { return false }
-                queued += size
+            queued.withLockedValue { queued in
+                guard queued.bytes + size <= limit else { return false }
+                queued.bytes += size
+                queued.messages += 1
                 return true
             }
         }
 
+        /// One message of `size` bytes taken (or dropped after all).
         func release(_ size: Int) {
-            bytes.withLockedValue { $0 -= size }
+            queued.withLockedValue {
+                $0.bytes -= size
+                $0.messages -= 1
+            }
         }
     }
 }

@@ -22,6 +22,8 @@ public final class MeshTransport: MeshLink, @unchecked Sendable {
     public let localIdentity: PeerIdentity
     public let eventLoop: any EventLoop
     public let statistics = FrameStatistics()
+    /// Envelopes by kind and direction (gossip, anti-entropy, queries), for the metrics.
+    public let messageStatistics = MessageStatistics()
     /// Messages and requests from peers, oldest first. Bounded by
     /// `settings.inboundQueueMaxMessages` and `settings.inboundQueueMaxBytes`; past either,
     /// a request is answered busy at once and a one-way message is dropped and counted.
@@ -201,6 +203,12 @@ public final class MeshTransport: MeshLink, @unchecked Sendable {
             await setAddress(address, for: id)
         }
         return identity
+    }
+
+    /// Messages received and not yet taken from ``messages``, and their body bytes: the
+    /// inbound queue's depth against `inboundQueueMaxMessages` and `inboundQueueMaxBytes`.
+    public var inboundQueueDepth: (messages: Int, bytes: Int) {
+        (queuedBytes.messages, queuedBytes.current)
     }
 
     /// Messages dropped because ``messages`` was not consumed fast enough.
@@ -397,7 +405,7 @@ public final class MeshTransport: MeshLink, @unchecked Sendable {
         try sync.addHandler(IdleStateHandler(allTimeout: TimeAmount(settings.idleTimeout)))
         try sync.addHandler(ByteToMessageHandler(FrameDecoder(settings: settings.frame, statistics: statistics)))
         try sync.addHandler(MessageToByteHandler(FrameEncoder(settings: settings.frame, statistics: statistics)))
-        try sync.addHandler(EnvelopeCodec())
+        try sync.addHandler(EnvelopeCodec(statistics: messageStatistics))
         try sync.addHandler(ConnectionHandler(transport: self, id: id, dialedLocally: dialedLocally))
         channel.closeFuture.whenComplete { _ in handshakeDeadline.cancel() }
         identityHandler.onAuthenticated = { handshakeDeadline.cancel() }
