@@ -6,8 +6,10 @@ DEMO_DIR ?= demo-output
 APT_PACKAGES = liblz4-dev lz4 openssl pkg-config libsqlite3-dev iproute2
 # The DICOM server (with its DICOMweb plugin) the QIDO-RS import is tested against.
 TEST_APT_PACKAGES = orthanc orthanc-dicomweb
+# promtool (in Debian's prometheus package) checks what the admin listener's /metrics serves.
+PROMTOOL_APT_PACKAGES = prometheus
 
-.PHONY: demo test test-deps orthanc-deps unit test-hosts fuzz build deps proto benchmark benchmark-aggregation benchmark-dicomweb benchmark-query benchmark-load benchmark-privacy simulate swarm clean
+.PHONY: demo test test-deps orthanc-deps promtool-deps unit test-hosts fuzz build deps proto benchmark benchmark-aggregation benchmark-dicomweb benchmark-query benchmark-load benchmark-privacy simulate swarm clean
 
 deps:
 	@missing=""; \
@@ -27,7 +29,7 @@ build: deps
 
 # pydicom writes the DICOM files DICOMTests reads (Tests/DICOMTests/make_dicom_fixtures.py,
 # make_study_fixtures.py); Orthanc serves them over DICOMweb to DICOMwebImportTests.
-test-deps: deps orthanc-deps
+test-deps: deps orthanc-deps promtool-deps
 	python3 -c "import pydicom" 2>/dev/null || pip install pydicom
 
 orthanc-deps:
@@ -35,6 +37,13 @@ orthanc-deps:
 		echo "installing: $(TEST_APT_PACKAGES)"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(TEST_APT_PACKAGES); \
+	fi
+
+promtool-deps:
+	@if ! command -v promtool >/dev/null; then \
+		echo "installing: $(PROMTOOL_APT_PACKAGES)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(PROMTOOL_APT_PACKAGES); \
 	fi
 
 # Tests run one at a time: the end-to-end ones start real node processes and measure time,
@@ -46,7 +55,7 @@ test: test-deps
 # The fast in-process tests only, for the edit-compile-test loop: no node process, no socket,
 # no simulated scenario. Skipped: suites that start meshnode/meshsim/openssl/lz4 processes
 # or listen on sockets, or make fixtures with python3 (they run in `make test`).
-UNIT_SKIP = (AuditLogCommandTests|AuditVerifyCommandTests|BudgetRefusalTests|CACommandTests|FederatedQueryTests|FederatedQueryOracleTests|HostBedTests|MeshFormationTests|PrivacyLedgerCommandTests|QueryWireInputTests|RevokeCommandTests|SiteImportTests|SyntheticSiteTests|DisclosureAttackTests|MeshTransportTests|MutualTLSTests|FederationCATests|LZ4FrameTests|ScenarioTests|SwarmTests|DICOMFileReaderTests|DICOMwebImportTests|DICOMwebFailureTests|ImagingImportTests|SiteSyncTests)
+UNIT_SKIP = (AuditLogCommandTests|AuditVerifyCommandTests|BudgetRefusalTests|CACommandTests|FederatedQueryTests|FederatedQueryOracleTests|HostBedTests|MeshFormationTests|PrivacyLedgerCommandTests|QueryWireInputTests|RevokeCommandTests|SiteImportTests|SyntheticSiteTests|DisclosureAttackTests|MeshTransportTests|MutualTLSTests|FederationCATests|LZ4FrameTests|ScenarioTests|SwarmTests|DICOMFileReaderTests|DICOMwebImportTests|DICOMwebFailureTests|ImagingImportTests|SiteSyncTests|AdminEndpointTests)
 unit: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip '$(UNIT_SKIP)'

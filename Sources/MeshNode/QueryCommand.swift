@@ -18,6 +18,12 @@ struct QueryCommand: AsyncParsableCommand {
             Example:
               meshnode query --node 127.0.0.1:7400 --identity alice --ca alice/ca.crt \\
                 "SELECT COUNT(DISTINCT subject) FROM cases WHERE diagnosis = 'C61' GROUP BY modality"
+
+            --node, --identity and --ca default to $ONCOMESH_NODE, $ONCOMESH_IDENTITY and $ONCOMESH_CA.
+
+            Exit status: 0 for a complete result; 2 for a partial one (printed as well: some
+            provider failed, was not alive or timed out; pruned and refused providers do not
+            count); 1 for an error (no result).
             """
     )
 
@@ -25,14 +31,7 @@ struct QueryCommand: AsyncParsableCommand {
         case table, json, csv
     }
 
-    @Option(help: "The node to ask, HOST:PORT.")
-    var node: String
-
-    @Option(help: "Directory with researcher.crt and researcher.key (from `meshnode ca issue-researcher`).")
-    var identity: String
-
-    @Option(help: "The federation CA certificate.")
-    var ca: String
+    @OptionGroup var connection: ResearcherConnectionOptions
 
     @Option(help: "Seconds the federation has to answer.")
     var timeout: Double = Double(QuerySubmission.defaultTimeoutMilliseconds) / 1000
@@ -60,14 +59,7 @@ struct QueryCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let address: PeerAddress
-        do {
-            address = try PeerAddress(parsing: node)
-        } catch {
-            throw CommandFailure("--node \(node): \(error.message)")
-        }
-        let names = Credential.fileNames(for: .researcher)
-        let credential = try Credential.load(certificatePath: identity + "/" + names.certificate, keyPath: identity + "/" + names.key, caPath: ca)
+        let (address, credential) = try connection.resolved()
         let timeoutMilliseconds = Int64(timeout * 1000)
         let result = try await Self.ask(
             QuerySubmission(sql: sql, timeoutMilliseconds: timeoutMilliseconds, fanout: fanout, plaintextTree: plaintextTree),
@@ -79,7 +71,18 @@ struct QueryCommand: AsyncParsableCommand {
         case .json: print(result.json())
         case .csv: print(result.csv(), terminator: "")
         }
+        if let code = Self.exitCode(for: result.coverage) { throw code }
     }
+
+    /// Exit status 2 for a partial result: a provider planned against failed, was not alive
+    /// at the origin, or did not answer in time; a rerun may cover it. Pruned and refused
+    /// providers do not count: the data or the provider's policy leaves them out, and would
+    /// again. nil (status 0) for a complete result; errors exit with 1.
+    static func exitCode(for coverage: Coverage) -> ExitCode? {
+        coverage.failed.isEmpty && coverage.timedOut.isEmpty ? nil : Self.partialExitCode
+    }
+
+    static let partialExitCode = ExitCode(2)
 
     /// Connects to `node` with `credential`, submits the query and waits for the result a
     /// little longer than the federation's deadline.

@@ -27,6 +27,18 @@ struct StatusCommand: AsyncParsableCommand {
     var timeout: Double = 5
 
     func run() async throws {
+        let status = try await Self.fetch(config: config, timeout: timeout)
+        switch format {
+        case .json:
+            print(String(decoding: try status.encoded(), as: UTF8.self))
+        case .table:
+            print(Self.table(status), terminator: "")
+        }
+    }
+
+    /// Asks the node of the configuration file `config`, with the node's own identity, for
+    /// its status (`meshnode status`, `meshnode members --config`).
+    static func fetch(config: String, timeout: Double) async throws -> NodeStatus {
         let node = try NodeConfig.load(path: config)
         let credential = try Credential.load(certificatePath: node.certificatePath, keyPath: node.keyPath, caPath: node.caPath)
         var logger = Logger(label: "oncomesh.status")
@@ -48,12 +60,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         await transport.shutdown()
         try? await group.shutdownGracefully()
-        switch format {
-        case .json:
-            print(String(decoding: try status.encoded(), as: UTF8.self))
-        case .table:
-            print(Self.table(status), terminator: "")
-        }
+        return status
     }
 
     static func table(_ status: NodeStatus) -> String {

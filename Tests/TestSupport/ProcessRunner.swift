@@ -15,11 +15,16 @@ public enum ProcessRunner {
         _ executable: String,
         _ arguments: [String],
         input: Data? = nil,
-        currentDirectory: String? = nil
+        currentDirectory: String? = nil,
+        environment: [String: String] = [:]
     ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try resolve(executable))
         process.arguments = arguments
+        // `environment` is added to this process's own (a variable set to "" is removed).
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }.filter { !$0.value.isEmpty }
+        }
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         let output = Pipe()
         let error = Pipe()
