@@ -574,7 +574,8 @@ extension FederatedQueryTests {
             let start = ContinuousClock.now
             let result = try ProcessRunner.run(CACommandTests.meshnode, arguments)
             let elapsed = ContinuousClock.now - start
-            guard result.status == 0 else {
+            // 2: a partial result (a node crashed or timed out), printed like a complete one.
+            guard result.status == 0 || result.status == 2 else {
                 throw TestSupportError("meshnode query through \(origin) failed (\(result.status)): \(result.combinedOutput)\nquery: \(question.sql)")
             }
             var answer = try Answer(decoding: result.standardOutput, origin: origin)
