@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(
@@ -133,7 +134,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            resources: [.copy("Console/Page")]
         ),
         .target(
             name: "Simulation",
@@ -205,6 +208,15 @@ let package = Package(
             dependencies: [
                 "QueryPlanner", "MeshCore", "Aggregation", "Gossip", "SecureAggregation", "TestSupport", .product(name: "X509", package: "swift-certificates"),
             ]
+        ),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: [
+                "MeshNode", "MeshCore", "QueryPlanner", "Gossip", "Aggregation", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            exclude: ["console_browser_test.py"]
         ),
         .testTarget(
             name: "MeshNodeTests",

@@ -10,7 +10,7 @@ struct MeshNodeCommand: AsyncParsableCommand {
         subcommands: [
             CACommand.self, InitCommand.self, RunCommand.self, StatusCommand.self, RevocationsCommand.self, SynthCommand.self, ImportCommand.self, SyncCommand.self,
             SchemaCommand.self, LocalQueryCommand.self, QueryCommand.self, AuditCommand.self, DemoCommand.self,
-            BudgetCommand.self,
+            BudgetCommand.self, ConsoleCommand.self,
         ]
     )
 }

@@ -90,6 +90,10 @@ final class NodeShells: Sendable {
                 return
             }
             await adopt(list)
+        case (.status, .researcher) where message.envelope.direction == .request:
+            // The node's own identity gets its full status from the runtime; a researcher
+            // gets what researchers may see (`meshnode console`).
+            await answerMeshView(message)
         case (.querySubmit, _) where message.envelope.direction == .request:
             // A query waits for the whole tree; it must not hold up the messages behind it.
             let queries = self.queries

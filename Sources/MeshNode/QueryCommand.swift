@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import Logging
 import MeshCore
-import NIOPosix
 import QueryPlanner
 import Transport
 
@@ -87,34 +85,15 @@ struct QueryCommand: AsyncParsableCommand {
     /// Connects to `node` with `credential`, submits the query and waits for the result a
     /// little longer than the federation's deadline.
     static func ask(_ submission: QuerySubmission, node: PeerAddress, credential: Credential) async throws -> FederatedResult {
-        var logger = Logger(label: "oncomesh.query")
-        logger.logLevel = .critical
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let transport = try MeshTransport(credential: credential, eventLoop: group.next(), logger: logger)
-        let response: Envelope
-        do {
-            let identity = try await transport.connect(to: node)
-            guard case .node(let nodeID) = identity else {
-                throw CommandFailure("\(node) is \(identity), not a node")
-            }
+        let response = try await MeshSession.exchange(with: node, credential: credential, timeout: .milliseconds(submission.timeoutMilliseconds + 5_000)) { nodeID in
             // Signed for this origin only, under a fresh id: every provider checks it.
             var random = SystemRandomNumberGenerator()
             let signed = try submission.signed(for: nodeID, by: credential, nowMilliseconds: UnixMilliseconds.now(), random: &random)
             var request = Envelope()
             request.kind = .querySubmit
             request.body = Data(signed.encoded())
-            response = try await transport.exchange(request, to: nodeID, timeout: .milliseconds(submission.timeoutMilliseconds + 5_000))
-        } catch let failure as CommandFailure {
-            await transport.shutdown()
-            try? await group.shutdownGracefully()
-            throw failure
-        } catch {
-            await transport.shutdown()
-            try? await group.shutdownGracefully()
-            throw CommandFailure("no answer from \(node): \(error)")
+            return request
         }
-        await transport.shutdown()
-        try? await group.shutdownGracefully()
         switch response.status {
         case .ok:
             do {

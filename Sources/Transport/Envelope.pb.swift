@@ -54,8 +54,10 @@ public nonisolated enum MessageKind: SwiftProtobuf.Enum, Swift.CaseIterable {
   /// A CA-signed revocation list, one-way.
   case revocationList // = 5
 
-  /// Request for a node's status (members, catalogues); answered only to the node's own
-  /// identity, which is how `meshnode status` asks a running node over its mTLS port.
+  /// Request for a node's status (members, catalogues). The node's own identity gets the full
+  /// status, which is how `meshnode status` asks a running node over its mTLS port; a
+  /// researcher gets the mesh view (members and the signed catalogues the node holds, JSON,
+  /// MeshView in MeshNode), which `meshnode console` and `meshnode members --node` ask for.
   case status // = 6
 
   /// A researcher's query (QueryPlanner/QueryPlan.proto, QuerySubmission) to the node they
