@@ -8,8 +8,10 @@ APT_PACKAGES = liblz4-dev lz4 openssl pkg-config libsqlite3-dev iproute2
 TEST_APT_PACKAGES = orthanc orthanc-dicomweb
 # promtool (in Debian's prometheus package) checks what the admin listener's /metrics serves.
 PROMTOOL_APT_PACKAGES = prometheus
+# Headless Chromium and its driver open the researcher's console page in the console test.
+CONSOLE_APT_PACKAGES = chromium chromium-driver
 
-.PHONY: demo test test-deps orthanc-deps promtool-deps unit test-hosts fuzz build deps proto benchmark benchmark-aggregation benchmark-dicomweb benchmark-query benchmark-load benchmark-privacy simulate swarm clean
+.PHONY: demo console-demo test test-console test-deps orthanc-deps promtool-deps console-deps unit test-hosts fuzz build deps proto benchmark benchmark-aggregation benchmark-dicomweb benchmark-query benchmark-load benchmark-privacy simulate swarm clean
 
 deps:
 	@missing=""; \
@@ -29,8 +31,20 @@ build: deps
 
 # pydicom writes the DICOM files DICOMTests reads (Tests/DICOMTests/make_dicom_fixtures.py,
 # make_study_fixtures.py); Orthanc serves them over DICOMweb to DICOMwebImportTests.
-test-deps: deps orthanc-deps promtool-deps
+test-deps: deps orthanc-deps promtool-deps console-deps
 	python3 -c "import pydicom" 2>/dev/null || pip install pydicom
+
+# The console test drives the page with selenium, checks the API document with
+# openapi-spec-validator and fuzzes the running API with schemathesis.
+console-deps:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "installing: $(CONSOLE_APT_PACKAGES)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(CONSOLE_APT_PACKAGES); \
+	fi
+	python3 -c "import selenium" 2>/dev/null || pip install selenium
+	python3 -c "import schemathesis" 2>/dev/null || pip install schemathesis
+	python3 -c "import openapi_spec_validator" 2>/dev/null || pip install openapi-spec-validator
 
 orthanc-deps:
 	@if [ ! -x /usr/sbin/Orthanc ] || [ ! -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ]; then \
@@ -51,6 +65,13 @@ promtool-deps:
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+	$(MAKE) -s test-console
+
+# `meshnode console` end to end: eight nodes, the page in headless Chromium (screenshot in
+# .build/console-test/), the OpenAPI document validated and schemathesis against the API.
+test-console: console-deps
+	$(SWIFT) build --product meshnode
+	python3 Tests/ConsoleTests/console_browser_test.py --meshnode "$$($(SWIFT) build --show-bin-path)/meshnode" --out .build/console-test
 
 # The fast in-process tests only, for the edit-compile-test loop: no node process, no socket,
 # no simulated scenario. Skipped: suites that start meshnode/meshsim/openssl/lz4 processes
@@ -92,6 +113,13 @@ demo: deps
 	rm -rf $(DEMO_DIR)
 	$$($(SWIFT) build --show-bin-path)/meshnode demo --dir $(DEMO_DIR)/transport
 	scripts/mesh-demo.sh "$$($(SWIFT) build --show-bin-path)/meshnode" $(DEMO_DIR)/mesh
+
+# The demo mesh and the researcher's console on http://127.0.0.1:8080/, kept running until
+# Ctrl-C (the demo's queries and crash are skipped).
+console-demo: deps
+	$(SWIFT) build --product meshnode
+	rm -rf $(DEMO_DIR)/mesh
+	KEEP_CONSOLE=1 scripts/mesh-demo.sh "$$($(SWIFT) build --show-bin-path)/meshnode" $(DEMO_DIR)/mesh
 
 # Regenerates the Swift of every Sources/<Module>/*.proto next to it (the generated files are
 # committed). The swift-protobuf plugin is built from the resolved dependency the first time.

@@ -108,6 +108,13 @@ printf '== all %d nodes see %d alive members and %d verified catalogues after %d
 
 
 "$MESHNODE" ca issue-researcher --dir "$DIR/mesh-ca" --id alice --out "$DIR/alice" | head -1
+# `make console-demo`: alice's web console on the running mesh, until Ctrl-C stops both.
+if [ "${KEEP_CONSOLE:-0}" = 1 ]; then
+  echo "== alice's console: open http://127.0.0.1:${CONSOLE_PORT:-8080}/ in a browser; Ctrl-C stops it and the mesh"
+  "$MESHNODE" console --node "127.0.0.1:$BASE_PORT" --identity "$DIR/alice" --ca "$DIR/alice/ca.crt" \
+    --listen "127.0.0.1:${CONSOLE_PORT:-8080}" || true
+  exit 0
+fi
 ask() {
   local node=$1
   shift
@@ -150,3 +157,6 @@ stop_orthanc
 trap - EXIT
 grep -h "leaving the mesh" "$DIR"/*.log | head -3 || true
 echo "stopped; node folders are in $DIR"
+echo
+echo "== the researcher's web console: \`make console-demo\` keeps this mesh running with it on http://127.0.0.1:8080/;"
+echo "   against running nodes: $MESHNODE console --node 127.0.0.1:$BASE_PORT --identity $DIR/alice --ca $DIR/alice/ca.crt"
