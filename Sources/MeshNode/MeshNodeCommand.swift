@@ -8,7 +8,7 @@ struct MeshNodeCommand: AsyncParsableCommand {
         commandName: "meshnode",
         abstract: "OncoMesh: a hubless federated query mesh for cancer-imaging data.",
         subcommands: [
-            CACommand.self, InitCommand.self, RunCommand.self, StatusCommand.self, RevocationsCommand.self, SynthCommand.self, ImportCommand.self, SyncCommand.self,
+            CACommand.self, InitCommand.self, RunCommand.self, StatusCommand.self, MembersCommand.self, RevocationsCommand.self, SynthCommand.self, ImportCommand.self, SyncCommand.self,
             SchemaCommand.self, LocalQueryCommand.self, QueryCommand.self, AuditCommand.self, DemoCommand.self,
             BudgetCommand.self, ConsoleCommand.self,
         ]
