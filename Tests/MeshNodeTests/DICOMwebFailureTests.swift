@@ -91,6 +91,41 @@ import Testing
         #expect(text.hasPrefix("GET \(url) (page at offset 4) answered HTTP 500: {\"Message\""), "\(text)")
     }
 
+    /// `meshnode import --dicomweb` over a site that already has data: a server failing on
+    /// its second page (HTTP 500, or a proxy's HTML instead of JSON) fails the import with the
+    /// request named, and the site's previous data and import are left as they were.
+    @Test(arguments: [true, false])
+    func anImportFailingHalfwayThroughPagingLeavesThePreviousData(statusError: Bool) async throws {
+        // Full pages of the command's page size (200) until the second, which fails.
+        let server = try await ScriptedHTTPServer { target in
+            let offset = Int(Self.query(target)["offset"]?.first ?? "") ?? -1
+            let limit = Int(Self.query(target)["limit"]?.first ?? "") ?? 0
+            if offset >= limit {
+                return statusError
+                    ? .init(status: .internalServerError, body: "{\"Message\": \"SQLite: database is locked\"}\n", contentType: "application/json")
+                    : .init(body: "<html><body>Proxy login</body></html>", contentType: "text/html")
+            }
+            return .init(body: Self.page(offset..<(offset + limit)))
+        }
+        let site = try TemporaryDirectory("oncomesh-dicomweb-failure")
+        defer { site.remove() }
+        let csv = site.file("cases.csv")
+        for arguments in [["synth", "--profile", "lung", "--subjects", "20", "--out", csv], ["import", "--db", site.file("site.db"), "--csv", csv]] {
+            let made = try ProcessRunner.run(CACommandTests.meshnode, arguments)
+            #expect(made.status == 0, "\(made.combinedOutput)")
+        }
+        let before = try SiteStore(path: site.file("site.db")).importID()
+        try "patient_id,diagnosis,tumour_stage\nP1,C34,II\n".write(toFile: site.file("clinical.csv"), atomically: true, encoding: .utf8)
+        let result = try ProcessRunner.run(CACommandTests.meshnode, [
+            "import", "--db", site.file("site.db"), "--dicomweb", server.baseURL + "/dicom-web", "--clinical", site.file("clinical.csv"), "--no-progress",
+        ])
+        await server.stop()
+        #expect(result.status == 1)
+        #expect(result.standardError.contains(server.baseURL + "/dicom-web/studies?"), "\(result.combinedOutput)")
+        #expect(result.standardError.contains(statusError ? "(page at offset 200) answered HTTP 500" : "(page at offset 200)"), "\(result.combinedOutput)")
+        #expect(try SiteStore(path: site.file("site.db")).importID() == before)
+    }
+
     @Test func anAnswerThatIsNotJSONNamesTheRequest() async throws {
         let server = try await ScriptedHTTPServer { _ in .init(body: "<html><body>Proxy login</body></html>", contentType: "text/html") }
         let error = await #expect(throws: DICOMwebError.self) {
