@@ -115,6 +115,17 @@ if [ "${KEEP_CONSOLE:-0}" = 1 ]; then
     --listen "127.0.0.1:${CONSOLE_PORT:-8080}" || true
   exit 0
 fi
+# Alice's web console on this mesh while the demo runs (`make console-demo` keeps it up).
+CONSOLE_URL="http://127.0.0.1:$((BASE_PORT + 200))"
+"$MESHNODE" console --node "127.0.0.1:$BASE_PORT" --identity "$DIR/alice" --ca "$DIR/alice/ca.crt" \
+  --listen "127.0.0.1:$((BASE_PORT + 200))" >"$DIR/console.log" 2>&1 &
+PIDS+=($!)
+for attempt in $(seq 1 40); do
+  providers=$(curl -fsS "$CONSOLE_URL/v1/catalogue" 2>/dev/null | grep -o '"node_id"' | wc -l || true)
+  if [ "${providers:-0}" -gt 0 ]; then break; fi
+  sleep 0.25
+done
+echo "== alice's web console is at $CONSOLE_URL/ (its API lists ${providers:-0} providers); open it while the demo runs"
 ask() {
   local node=$1
   shift
@@ -158,5 +169,5 @@ trap - EXIT
 grep -h "leaving the mesh" "$DIR"/*.log | head -3 || true
 echo "stopped; node folders are in $DIR"
 echo
-echo "== the researcher's web console: \`make console-demo\` keeps this mesh running with it on http://127.0.0.1:8080/;"
+echo "== the researcher's web console was at $CONSOLE_URL/ for this mesh; \`make console-demo\` keeps the mesh running with it on http://127.0.0.1:8080/;"
 echo "   against running nodes: $MESHNODE console --node 127.0.0.1:$BASE_PORT --identity $DIR/alice --ca $DIR/alice/ca.crt"
