@@ -121,7 +121,8 @@ CONSOLE_URL="http://127.0.0.1:$((BASE_PORT + 200))"
   --listen "127.0.0.1:$((BASE_PORT + 200))" >"$DIR/console.log" 2>&1 &
 PIDS+=($!)
 for attempt in $(seq 1 40); do
-  providers=$(curl -fsS "$CONSOLE_URL/v1/catalogue" 2>/dev/null | grep -o '"node_id"' | wc -l || true)
+  providers=$(python3 -c 'import json, sys, urllib.request; print(len(json.load(urllib.request.urlopen(sys.argv[1]))["providers"]))' \
+    "$CONSOLE_URL/v1/catalogue" 2>/dev/null || echo 0)
   if [ "${providers:-0}" -gt 0 ]; then break; fi
   sleep 0.25
 done
