@@ -83,9 +83,26 @@ public final class ManualMeshClock: MeshClock, @unchecked Sendable {
         await settle()
     }
 
-    /// Lets tasks that are ready run before time moves on.
+    /// Real time given to other threads per settling round, and the most rounds: on a busy
+    /// machine the tasks woken by a step may not have run after a few yields, and a test
+    /// that moves time on before they have sees a timeout fire that would not in real life.
+    static let settleRoundMicroseconds: UInt64 = 100
+    static let settleRoundsMax = 40
+
+    /// Lets tasks that are ready run before time moves on: yields, then rounds of a short
+    /// real sleep until two rounds in a row register no new sleeper (the woken tasks have
+    /// run to their next wait), at most ``settleRoundsMax`` rounds.
     public func settle() async {
         for _ in 0..<yieldsPerStep { await Task.yield() }
+        var registered = lock.withLock { nextSequence }
+        var quietRounds = 0
+        for _ in 0..<Self.settleRoundsMax where quietRounds < 2 {
+            try? await Task.sleep(nanoseconds: Self.settleRoundMicroseconds * 1_000)
+            for _ in 0..<(yieldsPerStep / 10) { await Task.yield() }
+            let now = lock.withLock { nextSequence }
+            quietRounds = now == registered ? quietRounds + 1 : 0
+            registered = now
+        }
     }
 
     private static func seconds(_ duration: Duration) -> TimeInterval {

@@ -68,6 +68,7 @@ import Transport
         mesh.nodes[3].tasks.forEach { $0.cancel() }
         let started = mesh.clock.now
         let response = try await mesh.ask("SELECT COUNT(*) FROM cases", origin: 0, as: "dr-deadline", timeoutMilliseconds: 2_000)
+        try #require(response.status == .ok, "\(response.status): \(response.statusMessage)")
         let result = try FederatedResult(decoding: Array(response.body))
         #expect(!result.coverage.answered.contains(mesh.nodes[3].id))
         #expect(result.coverage.accountedFor == all)
