@@ -116,9 +116,13 @@ struct ImagingImport {
         let inputsDigest = Self.digest(clinical: clinicalData, mappingPath: mappingPath, schemaYAML: schemaYAML)
 
         let store = try SiteStore(path: databasePath)
+        // The digest counts only if the site's current data came from this source: a CSV
+        // import in between replaced the rows, and the next sync must put them back.
         let (stored, storedDigest) = try store.read { db -> ([String: DICOMStudy], String?) in
-            let digest = try db.tableExists("oncomesh_site")
-                ? try String.fetchOne(db, sql: "SELECT value FROM oncomesh_site WHERE key = ?", arguments: [Self.inputsDigestKey]) : nil
+            guard try db.tableExists("oncomesh_site") else { return (try ImagingStudyTable.read(from: db), nil) }
+            let meta = try Row.fetchAll(db, sql: "SELECT key, value FROM oncomesh_site WHERE key IN (?, 'source_file')", arguments: [Self.inputsDigestKey])
+            let values = Dictionary(meta.map { (row: Row) -> (String, String) in (row["key"], row["value"]) }, uniquingKeysWith: { first, _ in first })
+            let digest = values["source_file"] == source.name ? values[Self.inputsDigestKey] : nil
             return (try ImagingStudyTable.read(from: db), digest)
         }
 

@@ -300,6 +300,15 @@ import TestSupport
         summary = try await site.job().run(.server(server, since: nil))
         #expect(!summary.upToDate)
         #expect(try site.cases().filter { $0.contains("\"IV\"") }.count == 2)
+
+        // A CSV import in between replaces the rows; the next sync puts the server's back.
+        let imaging = try site.cases()
+        let csv = "subject_id,sex,age_at_diagnosis,diagnosis,tumour_stage,modality,body_part,manufacturer,study_year,slice_thickness_mm,image_count\nX1,F,50,C50,I,MG,BREAST,HOLOGIC,2020,,4\n"
+        let rows = try SiteImporter(schema: .reference).validate(data: Data(csv.utf8), file: "other.csv")
+        _ = try SiteStore(path: site.database).replaceCases(with: rows, schema: .reference, schemaYAML: Schema.referenceYAML, sourceFile: "other.csv")
+        summary = try await site.job().run(.server(server, since: nil))
+        #expect(!summary.upToDate)
+        #expect(try site.cases() == imaging)
     }
 
     @Test func progressIsQuietForShortWorkAndPrintsATenthAtATimeWhenNotATerminal() {
